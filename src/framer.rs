@@ -1,0 +1,661 @@
+//! Bytes from the module in, frames out.
+//!
+//! The [`Framer`] is the one place where the byte stream a module sends becomes frames, for
+//! every [`Dialect`]. It knows nothing about which command is running: the only hint it
+//! takes is [`PromptMode`], which says whether a `>` at the start of a line is the data
+//! prompt (the client sets it while it waits for one) or ordinary text.
+//!
+//! It is incremental and remembers where it stopped, so its cost per byte does not depend
+//! on how the UART hands the bytes over (one at a time or a kilobyte at a time), and it
+//! never rescans what it has already seen. It never panics, never loops and never stalls,
+//! whatever the bytes are.
+//!
+//! What it recognises:
+//!
+//! - lines ended by CR, LF or CR LF; blank lines, space-only lines, leading and trailing
+//!   spaces, stray CRs and NULs between lines are dropped;
+//! - [`Frame::Ok`], [`Frame::Error`] (the dialect's error words: `ERROR`, W800's
+//!   `CMD FORMAT ERR` / `CMD PARSE ERR`), [`Frame::ErrorCode`] (`ERR CODE:0x…`, not a final
+//!   result), [`Frame::Busy`] (`busy p...`, `busy s...`, Combo-AT's "… is running"),
+//!   [`Frame::Ready`] (`ready`: the module rebooted);
+//! - the prompt `>` with no line end (`\r\n>`, `> `, `>+MQTTPUB:OK`), only while a prompt
+//!   may come;
+//! - data frames whose payload is read by its declared byte count whatever it contains
+//!   (CR LF, `OK`, `>`, quotes, commas, NUL): `+MQTTSUBRECV:<id>,"<topic>",<len>,<data>`,
+//!   `+IPD,…,<len>:<data>`, `+CIPRECVDATA:<len>,<data>`, `+CIPRECVDATA,<len>:<data>`,
+//!   `+SOCKETREAD,<id>,<len>,<data>`, `+EVENT:SocketDown,<id>,<len>,<data>`,
+//!   `+EVENT:MQTT_SUB,<topic>,<len>,<data>` — the list is the dialect's
+//!   [`DialectSpec::data_headers`](crate::dialect::DialectSpec::data_headers). Whatever follows
+//!   the payload on the same line (`…}0,CLOSED`) is the next frame;
+//! - every other non-blank line as [`Frame::Line`].
+//!
+//! Limits and recovery:
+//!
+//! - A data frame larger than the buffer `N` (header included) is returned as soon as the
+//!   buffer is full, with [`DataFrame::truncated`] set and its declared length; the rest of
+//!   its payload is skipped by count, so the stream stays in step.
+//! - A declared length above [`MAX_DECLARED_LEN`], or a length field that is not a number,
+//!   is taken as corruption: the line is an ordinary line and framing resynchronises at the
+//!   next line end.
+//! - A line longer than `N` is reported as [`Frame::Oversized`] with its first `N` bytes and
+//!   its full length when it ends.
+//! - Garbage (boot noise at another baud rate, a header that starts mid-line after a lost
+//!   fragment) stays inside one line, which ends at the next CR or LF.
+//!
+//! ```
+//! use at_wifi::framer::{Frame, Framer, PromptMode};
+//! use at_wifi::Dialect;
+//!
+//! let mut framer = Framer::<256>::new(Dialect::EspAt);
+//! framer.set_prompt_mode(PromptMode::Once);
+//! let mut input: &[u8] = b"\r\nOK\r\n\r\n>+MQTTSUBRECV:0,\"t\",7,a\r\nOK\r\n\r\n";
+//! let mut kinds = Vec::new();
+//! while !input.is_empty() {
+//!     let (used, frame) = framer.feed(input);
+//!     input = &input[used..];
+//!     match frame {
+//!         Some(Frame::Ok) => kinds.push("ok".to_string()),
+//!         Some(Frame::Prompt) => kinds.push("prompt".to_string()),
+//!         Some(Frame::Data(d)) => kinds.push(format!("data {:?}", d.data)),
+//!         Some(other) => kinds.push(format!("{other:?}")),
+//!         None => {}
+//!     }
+//! }
+//! assert_eq!(kinds, ["ok", "prompt", "data [97, 13, 10, 79, 75, 13, 10]"]);
+//! ```
+
+use crate::dialect::{DataHeader, Dialect, DialectSpec, LenField};
+use core::fmt;
+
+/// The largest payload length a data header may declare before the framer takes the header
+/// for corruption (bytes). Real modules send at most a few KiB per frame.
+pub const MAX_DECLARED_LEN: usize = 8192;
+
+/// Whether a `>` at the start of a line is the data prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PromptMode {
+    /// `>` is ordinary text (no command waits for a prompt).
+    #[default]
+    Never,
+    /// The next `>` at a line start is the prompt; after it the mode returns to `Never`.
+    Once,
+    /// Every `>` at a line start is a prompt (for decoding captures with no client).
+    Always,
+}
+
+/// A frame whose payload was read by its declared byte count.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DataFrame<'a> {
+    /// The header up to and excluding the separator before the payload, e.g.
+    /// `+MQTTSUBRECV:0,"t",5` or `+IPD,0,5`.
+    pub header: &'a [u8],
+    /// The length the header declared.
+    pub len: usize,
+    /// The payload bytes received: all `len` of them unless `truncated`.
+    pub data: &'a [u8],
+    /// The payload did not fit the buffer (the rest was skipped by count), or the input
+    /// ended before it was complete ([`Framer::finish`]).
+    pub truncated: bool,
+}
+
+impl fmt::Debug for DataFrame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataFrame")
+            .field("header", &Ascii(self.header))
+            .field("len", &self.len)
+            .field("received", &self.data.len())
+            .field("truncated", &self.truncated)
+            .finish()
+    }
+}
+
+/// One unit of module output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// `OK`: the command succeeded.
+    Ok,
+    /// A final failure word of the dialect (`ERROR`, `CMD FORMAT ERR`, `CMD PARSE ERR`);
+    /// the word itself is given.
+    Error(&'a [u8]),
+    /// `ERR CODE:0x<8 hex digits>`: not final; it describes the next final result.
+    ErrorCode(u32),
+    /// The module is busy (`busy p...`, `busy s...`, `busy ...`, "cmd is running"); the
+    /// whole line is given.
+    Busy(&'a [u8]),
+    /// The data prompt `>`.
+    Prompt,
+    /// `ready`: the module (re)booted.
+    Ready,
+    /// Any other non-blank line, without line end and outer spaces.
+    Line(&'a [u8]),
+    /// A line longer than the buffer: its first bytes and its full length.
+    Oversized {
+        /// The first bytes of the line (as many as the buffer holds).
+        start: &'a [u8],
+        /// The full length of the line.
+        len: usize,
+    },
+    /// A frame read by declared length.
+    Data(DataFrame<'a>),
+}
+
+impl fmt::Debug for Frame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Frame::Ok => f.write_str("Ok"),
+            Frame::Error(w) => write!(f, "Error({:?})", Ascii(w)),
+            Frame::ErrorCode(c) => write!(f, "ErrorCode(0x{c:08x})"),
+            Frame::Busy(l) => write!(f, "Busy({:?})", Ascii(l)),
+            Frame::Prompt => f.write_str("Prompt"),
+            Frame::Ready => f.write_str("Ready"),
+            Frame::Line(l) => write!(f, "Line({:?})", Ascii(l)),
+            Frame::Oversized { start, len } => {
+                write!(f, "Oversized {{ start: {:?}, len: {len} }}", Ascii(start))
+            }
+            Frame::Data(d) => d.fmt(f),
+        }
+    }
+}
+
+/// Debug-formats bytes as an escaped ASCII string.
+pub(crate) struct Ascii<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for Ascii<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for &b in self.0 {
+            for c in core::ascii::escape_default(b) {
+                f.write_fmt(format_args!("{}", c as char))?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Between lines: CR, LF, spaces, tabs and NULs are skipped.
+    LineStart,
+    /// Inside a line.
+    Line,
+    /// A line longer than the buffer: dropping bytes until the line end, counting them.
+    Oversized { len: usize },
+    /// Reading a payload by count; `header` bytes of the buffer are the header.
+    Data { header: usize, declared: usize },
+    /// Skipping the rest of a truncated payload.
+    Skip { remaining: usize },
+}
+
+/// Tracks a possible data header while a line is read.
+#[derive(Clone, Copy, Debug)]
+struct HeaderTrack {
+    spec: DataHeader,
+    field: u8,
+    in_quotes: bool,
+    /// Value of the current field if it is all digits so far.
+    num: usize,
+    digits: u8,
+    is_num: bool,
+    /// For `+IPD`: the values of the first two fields.
+    f0: Option<usize>,
+    f1: Option<usize>,
+    result: TrackResult,
+}
+
+/// An incremental, context-free framer with an `N`-byte buffer.
+///
+/// `N` bounds the longest line and the largest data frame (header plus payload) delivered
+/// whole. For ESP-AT MQTT, 1100 holds a full 1024-byte `+MQTTSUBRECV` line; a module that
+/// sends larger frames still works, the payload arrives truncated.
+pub struct Framer<const N: usize> {
+    spec: &'static DialectSpec,
+    buf: [u8; N],
+    len: usize,
+    state: State,
+    prompt: PromptMode,
+    /// A frame borrowing `buf` was returned: clear the buffer before the next byte.
+    emitted: bool,
+    track: Option<HeaderTrack>,
+    /// The line can no longer start a data header (checked, or too long for one).
+    no_header: bool,
+    /// A data frame completed at its header: (header length, declared, truncated).
+    pending: Option<(usize, usize, bool)>,
+}
+
+impl<const N: usize> Framer<N> {
+    /// A framer for `dialect`, prompt mode [`PromptMode::Never`].
+    pub const fn new(dialect: Dialect) -> Self {
+        Framer {
+            spec: dialect.spec(),
+            buf: [0; N],
+            len: 0,
+            state: State::LineStart,
+            prompt: PromptMode::Never,
+            emitted: false,
+            track: None,
+            no_header: false,
+            pending: None,
+        }
+    }
+
+    /// The buffer size `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Says whether a `>` at a line start is the prompt.
+    pub fn set_prompt_mode(&mut self, mode: PromptMode) {
+        self.prompt = mode;
+    }
+
+    /// The current prompt mode ([`PromptMode::Once`] turns into `Never` after a prompt).
+    pub fn prompt_mode(&self) -> PromptMode {
+        self.prompt
+    }
+
+    /// True when no line or payload is partly read: everything fed so far has been framed.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::LineStart)
+    }
+
+    /// Forgets any partly read line or payload (after a module reset, say).
+    pub fn reset(&mut self) {
+        self.len = 0;
+        self.state = State::LineStart;
+        self.emitted = false;
+        self.track = None;
+        self.no_header = false;
+    }
+
+    /// Consumes bytes from `input` until a frame is complete or the input is used up.
+    ///
+    /// Returns how many bytes were consumed and the frame, if one completed. Call again with
+    /// the rest of the input: a chunk may hold many frames. The frame borrows the framer's
+    /// buffer until the next call.
+    pub fn feed(&mut self, input: &[u8]) -> (usize, Option<Frame<'_>>) {
+        if self.emitted {
+            self.emitted = false;
+            self.len = 0;
+        }
+        let mut i = 0;
+        while i < input.len() {
+            match self.state {
+                State::LineStart => {
+                    let b = input[i];
+                    i += 1;
+                    match b {
+                        b'\r' | b'\n' | b' ' | b'\t' | 0 => {}
+                        b'>' if self.prompt != PromptMode::Never => {
+                            if self.prompt == PromptMode::Once {
+                                self.prompt = PromptMode::Never;
+                            }
+                            return (i, Some(Frame::Prompt));
+                        }
+                        _ => {
+                            self.len = 0;
+                            self.track = None;
+                            self.no_header = false;
+                            self.state = State::Line;
+                            self.push_line_byte(b);
+                            if let Some(n) = self.check_data_start() {
+                                if self.data_started(n) {
+                                    return (i, Some(self.pending_data_frame()));
+                                }
+                            }
+                        }
+                    }
+                }
+                State::Line => {
+                    let b = input[i];
+                    i += 1;
+                    if b == b'\r' || b == b'\n' {
+                        self.state = State::LineStart;
+                        self.emitted = true;
+                        return (i, Some(self.classify_line()));
+                    }
+                    if self.len == N {
+                        self.state = State::Oversized { len: N + 1 };
+                        continue;
+                    }
+                    self.push_line_byte(b);
+                    if let Some(n) = self.check_data_start() {
+                        if self.data_started(n) {
+                            return (i, Some(self.pending_data_frame()));
+                        }
+                    }
+                }
+                State::Oversized { len } => {
+                    let rest = &input[i..];
+                    match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+                        Some(p) => {
+                            i += p + 1;
+                            self.state = State::LineStart;
+                            self.emitted = true;
+                            return (
+                                i,
+                                Some(Frame::Oversized {
+                                    start: &self.buf[..self.len],
+                                    len: len + p,
+                                }),
+                            );
+                        }
+                        None => {
+                            i = input.len();
+                            self.state = State::Oversized {
+                                len: len + rest.len(),
+                            };
+                        }
+                    }
+                }
+                State::Data { header, declared } => {
+                    let have = self.len - header;
+                    let want = declared - have;
+                    let room = N - self.len;
+                    let n = want.min(room).min(input.len() - i);
+                    self.buf[self.len..self.len + n].copy_from_slice(&input[i..i + n]);
+                    self.len += n;
+                    i += n;
+                    if n == want {
+                        self.state = State::LineStart;
+                        self.emitted = true;
+                        return (i, Some(self.data_frame(header, declared, false)));
+                    }
+                    if self.len == N {
+                        self.state = State::Skip {
+                            remaining: want - n,
+                        };
+                        self.emitted = true;
+                        return (i, Some(self.data_frame(header, declared, true)));
+                    }
+                }
+                State::Skip { remaining } => {
+                    let n = remaining.min(input.len() - i);
+                    i += n;
+                    self.state = if n == remaining {
+                        State::LineStart
+                    } else {
+                        State::Skip {
+                            remaining: remaining - n,
+                        }
+                    };
+                }
+            }
+        }
+        (i, None)
+    }
+
+    /// Ends the input: returns what was partly read, if anything — a line without its line
+    /// end, a payload cut short (as a truncated [`DataFrame`]) or an oversized line — and
+    /// resets the framer.
+    pub fn finish(&mut self) -> Option<Frame<'_>> {
+        if self.emitted {
+            self.emitted = false;
+            self.len = 0;
+        }
+        let state = self.state;
+        self.state = State::LineStart;
+        self.track = None;
+        self.emitted = true;
+        match state {
+            State::LineStart | State::Skip { .. } => None,
+            State::Line => Some(self.classify_line()),
+            State::Oversized { len } => Some(Frame::Oversized {
+                start: &self.buf[..self.len],
+                len,
+            }),
+            State::Data { header, declared } => Some(self.data_frame(header, declared, true)),
+        }
+    }
+
+    #[inline]
+    fn push_line_byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+        if let Some(t) = self.track.as_mut() {
+            t.step(b);
+        } else if !self.no_header && (b == b',' || b == b':') {
+            self.match_prefix();
+        }
+    }
+
+    /// At a `,` or `:`: does the line so far equal a data header prefix?
+    fn match_prefix(&mut self) {
+        let line = &self.buf[..self.len];
+        for h in self.spec.data_headers {
+            if h.prefix == line {
+                self.track = Some(HeaderTrack::new(*h));
+                return;
+            }
+        }
+        if self
+            .spec
+            .data_headers
+            .iter()
+            .all(|h| h.prefix.len() <= self.len)
+        {
+            self.no_header = true;
+        }
+    }
+
+    /// If the header just completed, the declared length.
+    #[inline]
+    fn check_data_start(&mut self) -> Option<usize> {
+        let t = self.track.as_mut()?;
+        match t.result {
+            TrackResult::Pending => None,
+            TrackResult::Invalid => {
+                self.track = None;
+                self.no_header = true;
+                None
+            }
+            TrackResult::Data(n) => {
+                self.track = None;
+                self.no_header = true;
+                Some(n)
+            }
+        }
+    }
+
+    /// A header of `declared` payload bytes just ended. True when the frame is already
+    /// complete (empty payload) or truncated (no room left): [`Self::pending_data_frame`]
+    /// then returns it.
+    fn data_started(&mut self, declared: usize) -> bool {
+        let header = self.len;
+        self.state = State::Data { header, declared };
+        if declared == 0 || self.len == N {
+            self.pending = Some((header, declared, declared != 0));
+            self.state = if declared == 0 {
+                State::LineStart
+            } else {
+                State::Skip {
+                    remaining: declared,
+                }
+            };
+            self.emitted = true;
+            return true;
+        }
+        false
+    }
+
+    fn pending_data_frame(&mut self) -> Frame<'_> {
+        let (header, declared, truncated) = self.pending.take().unwrap_or((self.len, 0, true));
+        self.data_frame(header, declared, truncated)
+    }
+
+    fn data_frame(&self, header: usize, declared: usize, truncated: bool) -> Frame<'_> {
+        Frame::Data(DataFrame {
+            // The header without the separator that starts the payload.
+            header: &self.buf[..header.saturating_sub(1)],
+            len: declared,
+            data: &self.buf[header..self.len],
+            truncated,
+        })
+    }
+
+    fn classify_line(&self) -> Frame<'_> {
+        let line = trim(&self.buf[..self.len]);
+        classify(self.spec, line)
+    }
+}
+
+/// Classifies one complete, trimmed, non-empty line.
+fn classify<'a>(spec: &DialectSpec, line: &'a [u8]) -> Frame<'a> {
+    if line == b"OK" {
+        return Frame::Ok;
+    }
+    if spec.error_words.contains(&line) {
+        return Frame::Error(line);
+    }
+    if line == b"ready" {
+        return Frame::Ready;
+    }
+    if let Some(p) = spec.error_code_prefix {
+        if let Some(rest) = line.strip_prefix(p) {
+            if let Some(code) = parse_hex(rest) {
+                return Frame::ErrorCode(code);
+            }
+        }
+    }
+    if spec.busy_prefixes.iter().any(|p| line.starts_with(p))
+        || spec
+            .busy_contains
+            .iter()
+            .any(|p| line.windows(p.len()).any(|w| w == *p))
+    {
+        return Frame::Busy(line);
+    }
+    Frame::Line(line)
+}
+
+/// Parses `0x0000abcd` (the `0x` is optional), at most 8 hex digits.
+fn parse_hex(s: &[u8]) -> Option<u32> {
+    let s = trim(s);
+    let s = s
+        .strip_prefix(b"0x")
+        .or_else(|| s.strip_prefix(b"0X"))
+        .unwrap_or(s);
+    if s.is_empty() || s.len() > 8 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &b in s {
+        let d = (b as char).to_digit(16)?;
+        v = (v << 4) | d;
+    }
+    Some(v)
+}
+
+/// Strips spaces, tabs and NULs at both ends.
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | 0, rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | 0] = s {
+        s = rest;
+    }
+    s
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TrackResult {
+    Pending,
+    Invalid,
+    Data(usize),
+}
+
+impl HeaderTrack {
+    fn new(spec: DataHeader) -> Self {
+        HeaderTrack {
+            spec,
+            field: 0,
+            in_quotes: false,
+            num: 0,
+            digits: 0,
+            is_num: true,
+            f0: None,
+            f1: None,
+            result: TrackResult::Pending,
+        }
+    }
+
+    /// The current field's value if it is a plausible length.
+    fn value(&self) -> Option<usize> {
+        (self.is_num && self.digits > 0 && self.num <= MAX_DECLARED_LEN).then_some(self.num)
+    }
+
+    fn step(&mut self, b: u8) {
+        if self.result != TrackResult::Pending {
+            return;
+        }
+        if b == b'"' {
+            self.in_quotes = !self.in_quotes;
+            return;
+        }
+        if !self.in_quotes {
+            match (self.spec.len, b) {
+                (LenField::Field { index, sep }, _) if b == sep && self.field == index => {
+                    self.result = match self.value() {
+                        Some(n) => TrackResult::Data(n),
+                        None => TrackResult::Invalid,
+                    };
+                    return;
+                }
+                (LenField::Field { index, .. }, b',') => {
+                    if self.field == index {
+                        // The length field ended with the wrong separator.
+                        self.result = TrackResult::Invalid;
+                        return;
+                    }
+                    self.next_field();
+                    return;
+                }
+                (LenField::Ipd, b',') => {
+                    match self.field {
+                        0 => self.f0 = self.value(),
+                        1 => self.f1 = self.value(),
+                        _ => {}
+                    }
+                    self.next_field();
+                    return;
+                }
+                (LenField::Ipd, b':') => {
+                    // Fields: 1 → len; 2 → id,len; 3 → len,ip,port; 4 → id,len,ip,port.
+                    let len = match self.field {
+                        0 => self.value(),
+                        1 => self.value(),
+                        2 => self.f0,
+                        3 => self.f1,
+                        _ => None,
+                    };
+                    self.result = match len {
+                        Some(n) => TrackResult::Data(n),
+                        None => TrackResult::Invalid,
+                    };
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if b.is_ascii_digit() {
+            if self.digits < 9 {
+                self.num = self.num * 10 + usize::from(b - b'0');
+            } else {
+                self.is_num = false;
+            }
+            self.digits = self.digits.saturating_add(1);
+        } else {
+            self.is_num = false;
+        }
+    }
+
+    fn next_field(&mut self) {
+        self.field = self.field.saturating_add(1);
+        self.num = 0;
+        self.digits = 0;
+        self.is_num = true;
+        if self.field > 8 {
+            self.result = TrackResult::Invalid;
+        }
+    }
+}
