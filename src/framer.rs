@@ -33,7 +33,10 @@
 //!
 //! - A data frame larger than the buffer `N` (header included) is returned as soon as the
 //!   buffer is full, with [`DataFrame::truncated`] set and its declared length; the rest of
-//!   its payload is skipped by count, so the stream stays in step.
+//!   its payload is skipped by count, so the stream stays in step. This holds even when the
+//!   header alone is longer than `N` (a long topic): the frame then holds the first `N`
+//!   bytes of the header and no payload. `N` must be at least as long as the dialect's
+//!   longest data header prefix (18 bytes, `+EVENT:SocketDown,`) for headers to be found.
 //! - A declared length above [`MAX_DECLARED_LEN`], or a length field that is not a number,
 //!   is taken as corruption: the line is an ordinary line and framing resynchronises at the
 //!   next line end.
@@ -88,7 +91,8 @@ pub enum PromptMode {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct DataFrame<'a> {
     /// The header up to and excluding the separator before the payload, e.g.
-    /// `+MQTTSUBRECV:0,"t",5` or `+IPD,0,5`.
+    /// `+MQTTSUBRECV:0,"t",5` or `+IPD,0,5`. A header longer than the buffer is cut to its
+    /// first `N` bytes (the frame is then `truncated`, with no payload).
     pub header: &'a [u8],
     /// The length the header declared.
     pub len: usize,
@@ -293,16 +297,12 @@ impl<const N: usize> Framer<N> {
                             return (i, Some(Frame::Prompt));
                         }
                         _ => {
+                            // A line starts: `State::Line` reads this byte again.
+                            i -= 1;
                             self.len = 0;
                             self.track = None;
                             self.no_header = false;
                             self.state = State::Line;
-                            self.push_line_byte(b);
-                            if let Some(n) = self.check_data_start() {
-                                if self.data_started(n) {
-                                    return (i, Some(self.pending_data_frame()));
-                                }
-                            }
                         }
                     }
                 }
@@ -316,6 +316,9 @@ impl<const N: usize> Framer<N> {
                     }
                     if self.len == N {
                         self.state = State::Oversized { len: N + 1 };
+                        if self.overflow_byte(b) {
+                            return (i, Some(self.pending_data_frame()));
+                        }
                         continue;
                     }
                     self.push_line_byte(b);
@@ -326,6 +329,19 @@ impl<const N: usize> Framer<N> {
                     }
                 }
                 State::Oversized { len } => {
+                    if self.track.is_some() {
+                        // The line may still be a data header too long for the buffer:
+                        // follow it byte by byte until it is decided.
+                        let b = input[i];
+                        if b != b'\r' && b != b'\n' {
+                            i += 1;
+                            self.state = State::Oversized { len: len + 1 };
+                            if self.overflow_byte(b) {
+                                return (i, Some(self.pending_data_frame()));
+                            }
+                            continue;
+                        }
+                    }
                     let rest = &input[i..];
                     match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
                         Some(p) => {
@@ -478,17 +494,46 @@ impl<const N: usize> Framer<N> {
         false
     }
 
+    /// Byte `b` of a line that no longer fits the buffer. True when it ends a data header:
+    /// the frame, truncated, with the first `N` bytes of the header and no payload, is then
+    /// pending, and the payload is skipped by count.
+    fn overflow_byte(&mut self, b: u8) -> bool {
+        let Some(t) = self.track.as_mut() else {
+            return false;
+        };
+        t.step(b);
+        match self.check_data_start() {
+            Some(declared) => {
+                // `header` one past the buffered bytes: the header slice is all of them.
+                self.pending = Some((self.len + 1, declared, true));
+                self.state = if declared == 0 {
+                    State::LineStart
+                } else {
+                    State::Skip {
+                        remaining: declared,
+                    }
+                };
+                self.emitted = true;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn pending_data_frame(&mut self) -> Frame<'_> {
         let (header, declared, truncated) = self.pending.take().unwrap_or((self.len, 0, true));
         self.data_frame(header, declared, truncated)
     }
 
+    /// `header`: the length of the header with its separator (may exceed the buffered
+    /// bytes when the header did not fit).
     fn data_frame(&self, header: usize, declared: usize, truncated: bool) -> Frame<'_> {
+        let start = header.min(self.len);
         Frame::Data(DataFrame {
             // The header without the separator that starts the payload.
-            header: &self.buf[..header.saturating_sub(1)],
+            header: &self.buf[..header.saturating_sub(1).min(self.len)],
             len: declared,
-            data: &self.buf[header..self.len],
+            data: &self.buf[start..self.len],
             truncated,
         })
     }

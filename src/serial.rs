@@ -46,7 +46,7 @@
 //! with `stm32f1xx-hal`, `cortex-m`, `cortex-m-rt` and `critical-section`
 //! (target-specific, so not compiled here; adapt names to your HAL version):
 //!
-//! ```ignore
+//! ```text
 //! use core::cell::RefCell;
 //! use critical_section::Mutex;
 //! use at_wifi::serial::{BufferedSerial, NbTx, RxBuffer, RxProducer};
