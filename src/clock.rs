@@ -7,7 +7,7 @@
 //!   [`Clock`] in three lines, or passes a closure `|| millis()` (closures returning `u64`
 //!   are clocks).
 //! - Firmware with only a delay (`embedded_hal::delay::DelayNs`) uses [`DelayClock`].
-//! - Host code can use [`StdClock`] (feature `std`).
+//! - Host code can use `StdClock` (feature `std`).
 
 use embedded_hal::delay::DelayNs;
 

@@ -4,6 +4,10 @@
 //! are checked against those limits before anything is written.
 
 pub mod basic;
+pub mod esp_error;
+pub mod mqtt;
+pub mod text;
+pub mod wifi;
 
 /// The response of commands that answer only `OK`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, atat::atat_derive::AtatResp)]
