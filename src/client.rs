@@ -6,12 +6,15 @@
 //! required, no `embassy-time` driver and no critical section.
 //!
 //! How a reply is told from unsolicited output: while a command runs, each frame goes to
-//! the command when it is its echo, a line starting with the command's own prefix
+//! the command when it is its echo (in any case, cut, or with a URC spliced into it — the
+//! URC is then queued), a line starting with the command's own prefix
 //! (`+MQTTCONN:` for `AT+MQTTCONN?`), a final result, a busy line, an `ERR CODE`, or a
 //! prefix-less line that is no known URC (`AT+GMR`'s version text, Combo-AT's
 //! `connect success ConID=1`). Known URCs and data frames of other commands are queued for
 //! [`Client::poll`], never folded into the reply, whenever they come: before, between and
-//! after the reply's lines, after its prompt, after its final result.
+//! after the reply's lines, after its prompt, after its final result. A second send result
+//! (`SEND OK` after `SEND FAIL`) and replies that come after their command timed out are
+//! stale: they never become the reply of the next command (see [`Config::sync_quiet_ms`]).
 
 use crate::clock::Clock;
 use crate::dialect::{Dialect, DialectSpec};
@@ -57,8 +60,14 @@ pub enum Event<'a> {
 /// Tunables of the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// How long the resynchronising `AT` after a timed-out command may take (ms).
+    /// How long the resynchronising `AT` after a timed-out command may take (ms); never
+    /// longer than what is left of the time of the call that resynchronises.
     pub sync_timeout_ms: u32,
+    /// After the resynchronising `AT` got its answer, the client keeps reading (and
+    /// discarding stale replies) until the module has been quiet this long (ms): the rest of
+    /// the late reply of the timed-out command, or the `OK` of the `AT` itself when the late
+    /// reply's `OK` came first, cannot become the reply of the next command.
+    pub sync_quiet_ms: u32,
     /// How long a prompt `>` may take after a command that expects one (ms); the command's
     /// own timeout then applies to the result.
     pub prompt_timeout_ms: u32,
@@ -71,6 +80,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             sync_timeout_ms: 1000,
+            sync_quiet_ms: 20,
             prompt_timeout_ms: 5000,
             drain_limit: 16 * 1024,
         }
@@ -82,8 +92,10 @@ impl Default for Config {
 pub struct Stats {
     /// Bytes read from the UART.
     pub bytes_read: u64,
-    /// Final results (`OK`, `ERROR`), busy lines and error codes that arrived with no command
-    /// waiting: replies that came after their command had timed out. They are discarded.
+    /// Final results (`OK`, `ERROR`, `SEND OK`, `SEND FAIL`), busy lines and error codes
+    /// that arrived with no command waiting for them, and reply lines read while the client
+    /// resynchronised: replies that came after their command had finished or timed out. They
+    /// are discarded.
     pub stale_replies: u32,
     /// Events dropped because the queue was full (also reported as [`Event::Overflow`]).
     pub events_dropped: u32,
@@ -95,16 +107,20 @@ pub struct Stats {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// No command runs: everything is an event (or a stale reply).
     Idle,
+    /// The command waits for the data prompt `>`.
     WaitPrompt,
+    /// The command waits for its final result.
     WaitFinal,
+    /// Resynchronising after a timeout: reply lines are stale, URCs are events.
+    Absorb,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
     Ok,
     Fail(FailWord),
-    Prompt,
     Reset,
 }
 
@@ -115,8 +131,13 @@ struct Exchange {
     name: (usize, usize),
     /// Length of the line sent, without line end (for echo detection).
     line: usize,
-    /// The data was written: send results (`SEND OK`, `+MQTTPUB:OK`) now count as final.
+    /// The prompt came: send results (`SEND OK`, `+MQTTPUB:OK`) now count as final.
     after_data: bool,
+    /// The prompt came and the data is still to be written.
+    data_pending: bool,
+    /// A spliced echo was seen: the next line may be the rest of the echo, a suffix of the
+    /// sent line starting at or after this offset.
+    echo_tail: Option<usize>,
     outcome: Option<Outcome>,
     code: Option<u32>,
     busy: bool,
@@ -130,6 +151,8 @@ impl Exchange {
             name: (0, 0),
             line: 0,
             after_data: false,
+            data_pending: false,
+            echo_tail: None,
             outcome: None,
             code: None,
             busy: false,
@@ -222,6 +245,12 @@ where
         self.stats
     }
 
+    /// The reply lines (joined with CR LF) collected for the last command, kept when it
+    /// failed: e.g. the `+CWJAP:<reason>` line before an `ERROR`.
+    pub fn last_reply(&self) -> &[u8] {
+        &self.resp
+    }
+
     /// The tunables.
     pub fn config_mut(&mut self) -> &mut Config {
         &mut self.config
@@ -244,11 +273,11 @@ where
 
     /// Sends `cmd` and waits for its final result; returns the parsed reply.
     ///
-    /// Before writing, pending input is read and queued as events, and the line is checked
-    /// against the transmit buffer and the dialect's line limit ([`Error::CommandTooLong`],
-    /// nothing written). The wait lasts the command's `timeout_ms` (atat's
-    /// `MAX_TIMEOUT_MS`). After a timeout the next command first resynchronises with `AT`, so
-    /// a late reply never becomes the reply of the next command.
+    /// Before writing, the line is checked against the transmit buffer and the dialect's
+    /// line limit ([`Error::CommandTooLong`], nothing written) and pending input is read and
+    /// queued as events. The call returns within the command's `timeout_ms` (atat's
+    /// `MAX_TIMEOUT_MS`). After a timeout the next command first resynchronises with `AT`
+    /// (within that same time), so a late reply never becomes the reply of the next command.
     ///
     /// Errors: [`Error::Module`] for `ERROR` and its kin (with the `ERR CODE` that came
     /// before it), [`Error::Busy`] when the module said busy and never finished,
@@ -258,9 +287,10 @@ where
     where
         Cmd: AtatCmd + Serialize,
     {
-        self.prepare()?;
-        let n = self.encode(cmd)?;
-        self.exchange(n, None, Cmd::MAX_TIMEOUT_MS)?;
+        let timeout = Cmd::MAX_TIMEOUT_MS;
+        let deadline = self.deadline(timeout);
+        let n = self.start(deadline, timeout, |c| c.encode(cmd))?;
+        self.exchange(n, None, timeout, deadline)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -269,15 +299,19 @@ where
     ///
     /// For `AT+MQTTPUBRAW`, `AT+MQTTLONG*`, `AT+SOCKETSEND`, `AT+SSLCRET`, `AT+CIPSEND`.
     /// An `OK` before the prompt (ESP-AT's `OK\r\n\r\n>`) is taken as "go ahead". The
-    /// prompt may take [`Config::prompt_timeout_ms`]; the result the command's timeout.
-    /// Without a prompt, nothing is written and [`Error::NoPrompt`] is returned.
+    /// prompt (and a resynchronisation before the command) may take
+    /// [`Config::prompt_timeout_ms`]; the result the command's timeout after the data was
+    /// written. The data is written only after the prompt: without one, nothing is written
+    /// and [`Error::NoPrompt`] is returned.
     pub fn send_with_data<Cmd>(&mut self, cmd: &Cmd, data: &[u8]) -> Result<Cmd::Response, Error>
     where
         Cmd: AtatCmd + Serialize,
     {
-        self.prepare()?;
-        let n = self.encode(cmd)?;
-        self.exchange(n, Some(data), Cmd::MAX_TIMEOUT_MS)?;
+        let timeout = Cmd::MAX_TIMEOUT_MS;
+        let prompt_timeout = self.config.prompt_timeout_ms;
+        let deadline = self.deadline(prompt_timeout);
+        let n = self.start(deadline, prompt_timeout, |c| c.encode(cmd))?;
+        self.exchange(n, Some(data), timeout, deadline)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -285,11 +319,11 @@ where
     /// waits up to `timeout_ms` for its final result; returns the reply lines, joined with
     /// CR LF. For commands this crate has no struct for.
     ///
-    /// The line must not hold CR or LF ([`Error::Invalid`]).
+    /// The line must not hold CR or LF ([`Error::Invalid`]); nothing is written then.
     pub fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error> {
-        self.prepare()?;
-        let n = self.encode_line(line)?;
-        self.exchange(n, None, timeout_ms)?;
+        let deadline = self.deadline(timeout_ms);
+        let n = self.start(deadline, timeout_ms, |c| c.encode_line(line))?;
+        self.exchange(n, None, timeout_ms, deadline)?;
         Ok(&self.resp)
     }
 
@@ -312,7 +346,7 @@ where
 
     /// Waits up to `timeout_ms` for the next event.
     pub fn wait_event(&mut self, timeout_ms: u32) -> Result<Option<Event<'_>>, Error> {
-        let deadline = self.clock.now_ms().saturating_add(u64::from(timeout_ms));
+        let deadline = self.deadline(timeout_ms);
         loop {
             if self.fill()? {
                 break;
@@ -353,17 +387,81 @@ where
         })
     }
 
-    /// Drains pending input and resynchronises after a timeout.
-    fn prepare(&mut self) -> Result<(), Error> {
+    /// The clock time `ms` from now.
+    fn deadline(&mut self, ms: u32) -> u64 {
+        self.clock.now_ms().saturating_add(u64::from(ms))
+    }
+
+    /// Everything before a command is written: checks and encodes the line (`encode`
+    /// writes it into `tx` and returns its length), reads pending input, and resynchronises
+    /// after a timeout — all before `deadline`. Nothing is written when the line is refused.
+    fn start(
+        &mut self,
+        deadline: u64,
+        timeout_ms: u32,
+        encode: impl Fn(&mut Self) -> Result<usize, Error>,
+    ) -> Result<usize, Error> {
+        // Checked first: a refused line writes nothing, not even the resynchronising `AT`.
+        let n = encode(self)?;
         self.drain()?;
-        if self.needs_sync {
-            let n = self.encode_line(b"AT")?;
-            let timeout = self.config.sync_timeout_ms;
-            self.exchange(n, None, timeout)?;
-            self.needs_sync = false;
-            self.drain()?;
+        if !self.needs_sync {
+            return Ok(n);
         }
+        self.sync(deadline)?;
+        if self.clock.now_ms() >= deadline {
+            return Err(Error::Timeout { ms: timeout_ms });
+        }
+        // The `AT` used the transmit buffer.
+        encode(self)
+    }
+
+    /// Resynchronises after a timed-out command: `AT` until it is answered, then reads
+    /// until the module is quiet, discarding stale replies (URCs stay events).
+    fn sync(&mut self, deadline: u64) -> Result<(), Error> {
+        let n = self.encode_line(b"AT")?;
+        let now = self.clock.now_ms();
+        let sync_deadline =
+            deadline.min(now.saturating_add(u64::from(self.config.sync_timeout_ms)));
+        let ms = u32::try_from(sync_deadline.saturating_sub(now)).unwrap_or(u32::MAX);
+        match self.exchange(n, None, ms, sync_deadline) {
+            // Any final answer means the module listens again.
+            Ok(()) | Err(Error::Module { .. } | Error::ResponseOverflow { .. }) => {}
+            Err(Error::Reset) => {
+                // A module that just booted has no late reply to send.
+                self.needs_sync = false;
+                return Err(Error::Reset);
+            }
+            Err(e) => return Err(e),
+        }
+        self.absorb(deadline)?;
+        self.needs_sync = false;
         Ok(())
+    }
+
+    /// Reads and routes until the module was quiet for [`Config::sync_quiet_ms`] or
+    /// `deadline` passes; reply lines and results read meanwhile are stale.
+    fn absorb(&mut self, deadline: u64) -> Result<(), Error> {
+        let quiet = u64::from(self.config.sync_quiet_ms);
+        let mut ex = Exchange {
+            phase: Phase::Absorb,
+            ..Exchange::idle()
+        };
+        let mut until = self.clock.now_ms().saturating_add(quiet).min(deadline);
+        loop {
+            if self.uart.read_ready().map_err(uart_err)? {
+                self.read_chunk(&mut ex)?;
+                let now = self.clock.now_ms();
+                if now >= deadline {
+                    return Ok(());
+                }
+                until = now.saturating_add(quiet).min(deadline);
+            } else {
+                if self.clock.now_ms() >= until {
+                    return Ok(());
+                }
+                self.clock.idle();
+            }
+        }
     }
 
     /// Reads and queues everything the UART has ready, up to the drain limit.
@@ -424,7 +522,16 @@ where
     }
 
     /// Writes `tx[..n]`, then optionally `data` after the prompt, and waits for the result.
-    fn exchange(&mut self, n: usize, data: Option<&[u8]>, timeout_ms: u32) -> Result<(), Error> {
+    ///
+    /// The prompt (or, without data, the result) must come before `deadline`; after the
+    /// data was written the result may take `timeout_ms`.
+    fn exchange(
+        &mut self,
+        n: usize,
+        data: Option<&[u8]>,
+        timeout_ms: u32,
+        deadline: u64,
+    ) -> Result<(), Error> {
         self.resp.clear();
         let line = trim_line_end(&self.tx[..n]);
         let mut ex = Exchange {
@@ -442,11 +549,30 @@ where
         } else {
             PromptMode::Never
         });
-        let result = self.run(&mut ex, n, data, timeout_ms);
+        #[cfg(feature = "log")]
+        log::debug!(
+            "at-wifi: AT{} sent",
+            core::str::from_utf8(&self.tx[ex.name.0..ex.name.1]).unwrap_or("?")
+        );
+        let result = self.run(&mut ex, n, data, timeout_ms, deadline);
         self.framer.set_prompt_mode(PromptMode::Never);
+        #[cfg(feature = "log")]
+        if let Err(e) = &result {
+            log::debug!(
+                "at-wifi: AT{} failed: {}",
+                core::str::from_utf8(&self.tx[ex.name.0..ex.name.1]).unwrap_or("?"),
+                e
+            );
+        }
         if let Err(e) = result {
             if matches!(e, Error::Timeout { .. } | Error::Busy | Error::NoPrompt) {
-                self.stats.timeouts += 1;
+                self.stats.timeouts = self.stats.timeouts.saturating_add(1);
+            }
+            if matches!(
+                e,
+                Error::Timeout { .. } | Error::Busy | Error::NoPrompt | Error::Uart(_)
+            ) {
+                // The reply may still come: the next command resynchronises first.
                 self.needs_sync = true;
             }
             return Err(e);
@@ -459,7 +585,7 @@ where
                 code: ex.code,
             }),
             Some(Outcome::Reset) => Err(Error::Reset),
-            Some(Outcome::Prompt) | None => Err(Error::Timeout { ms: timeout_ms }),
+            None => Err(Error::Timeout { ms: timeout_ms }),
         }
     }
 
@@ -469,49 +595,51 @@ where
         n: usize,
         data: Option<&[u8]>,
         timeout_ms: u32,
+        deadline: u64,
     ) -> Result<(), Error> {
         self.uart.write_all(&self.tx[..n]).map_err(uart_err)?;
         self.uart.flush().map_err(uart_err)?;
+        let mut deadline = deadline;
         if let Some(data) = data {
-            let timeout = self.config.prompt_timeout_ms;
-            self.wait(ex, timeout)?;
-            match ex.outcome {
-                Some(Outcome::Prompt) => {}
-                _ => return Ok(()),
+            self.wait(ex, deadline, timeout_ms)?;
+            if !ex.data_pending {
+                // A result (a failure) instead of the prompt: the data is not written.
+                return Ok(());
             }
-            ex.outcome = None;
-            ex.phase = Phase::WaitFinal;
-            ex.after_data = true;
+            ex.data_pending = false;
             self.uart.write_all(data).map_err(uart_err)?;
             self.uart.flush().map_err(uart_err)?;
+            deadline = self.deadline(timeout_ms);
         }
-        self.wait(ex, timeout_ms)
+        self.wait(ex, deadline, timeout_ms)
     }
 
-    /// Reads and routes frames until the exchange has an outcome or `timeout_ms` passes.
-    fn wait(&mut self, ex: &mut Exchange, timeout_ms: u32) -> Result<(), Error> {
-        let deadline = self.clock.now_ms().saturating_add(u64::from(timeout_ms));
+    /// Reads and routes frames until the exchange has an outcome, the prompt came and the
+    /// data is to be written, or `deadline` passes.
+    fn wait(&mut self, ex: &mut Exchange, deadline: u64, timeout_ms: u32) -> Result<(), Error> {
         loop {
-            if ex.outcome.is_some() {
+            if ex.outcome.is_some() || ex.data_pending {
                 return Ok(());
             }
             if self.uart.read_ready().map_err(uart_err)? {
                 self.read_chunk(ex)?;
-                if ex.outcome.is_some() {
+                if ex.outcome.is_some() || ex.data_pending {
                     return Ok(());
                 }
-            } else {
+                if self.clock.now_ms() < deadline {
+                    continue;
+                }
+            } else if self.clock.now_ms() < deadline {
                 self.clock.idle();
+                continue;
             }
-            if self.clock.now_ms() >= deadline {
-                return Err(if ex.busy {
-                    Error::Busy
-                } else if ex.phase == Phase::WaitPrompt {
-                    Error::NoPrompt
-                } else {
-                    Error::Timeout { ms: timeout_ms }
-                });
-            }
+            return Err(if ex.busy {
+                Error::Busy
+            } else if ex.phase == Phase::WaitPrompt {
+                Error::NoPrompt
+            } else {
+                Error::Timeout { ms: timeout_ms }
+            });
         }
     }
 
@@ -552,7 +680,8 @@ struct Router<'r, const RESP: usize, const EV: usize> {
 
 impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
     fn route(&mut self, frame: Frame<'_>) {
-        let active = self.ex.phase != Phase::Idle && self.ex.outcome.is_none();
+        let active = matches!(self.ex.phase, Phase::WaitPrompt | Phase::WaitFinal)
+            && self.ex.outcome.is_none();
         match frame {
             Frame::Ok if active => {
                 // ESP-AT's `OK` before the prompt means "send the data now".
@@ -566,10 +695,14 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
             Frame::ErrorCode(code) if active => self.ex.code = Some(code),
             Frame::Busy(_) if active => self.ex.busy = true,
             Frame::Prompt if active && self.ex.phase == Phase::WaitPrompt => {
-                self.ex.outcome = Some(Outcome::Prompt);
+                // From here on the command waits for its result; frames after the prompt
+                // in the same read are routed as such. The client writes the data next.
+                self.ex.phase = Phase::WaitFinal;
+                self.ex.after_data = true;
+                self.ex.data_pending = true;
             }
             Frame::Ok | Frame::Error(_) | Frame::ErrorCode(_) | Frame::Busy(_) | Frame::Prompt => {
-                self.stats.stale_replies = self.stats.stale_replies.saturating_add(1);
+                self.stale();
             }
             Frame::Ready => {
                 self.stats.resets = self.stats.resets.saturating_add(1);
@@ -587,25 +720,53 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
             Frame::Data(d) if active && self.is_own(d.header) => self.append_data(&d),
             Frame::Data(_) => self.queue(&frame),
             Frame::Line(line) if active => self.route_line(line, &frame),
-            Frame::Line(_) => self.queue(&frame),
+            Frame::Line(line) => {
+                // No command waits for this line. A send result (`SEND OK` after a
+                // `SEND FAIL`) or, while resynchronising, the line of a late reply is stale;
+                // URCs and unknown lines are events.
+                if Urc::is_known_line(line) {
+                    self.queue(&frame);
+                } else if self.ex.phase == Phase::Absorb || self.send_result(line).is_some() {
+                    self.stale();
+                } else {
+                    self.queue(&frame);
+                }
+            }
         }
     }
 
     fn route_line(&mut self, line: &[u8], frame: &Frame<'_>) {
-        if self.is_echo(line) {
-            return;
-        }
-        if self.ex.after_data {
-            if let Some(outcome) = self.send_result(line) {
-                self.ex.outcome = Some(outcome);
+        if let Some(from) = self.ex.echo_tail.take() {
+            if self.is_echo_tail(line, from) {
                 return;
             }
+        }
+        if self.echo(line) {
+            return;
+        }
+        if let Some(outcome) = self.send_result(line) {
+            // After the raw data, or the command's own result line (Beken answers
+            // `AT+MQTTPUB` with `+MQTTPUB:OK` / `+MQTTPUB:ERROR,<n>` and no `OK`).
+            if self.ex.after_data || self.is_own(line) {
+                self.ex.outcome = Some(outcome);
+            } else if Urc::is_known_line(line) {
+                // `+MQTTPUB:OK` outside a publish is an event.
+                self.queue(frame);
+            } else {
+                // `SEND OK` of an earlier send that came late.
+                self.stale();
+            }
+            return;
         }
         if self.is_own(line) || !Urc::is_known_line(line) {
             self.append(line);
         } else {
             self.queue(frame);
         }
+    }
+
+    fn stale(&mut self) {
+        self.stats.stale_replies = self.stats.stale_replies.saturating_add(1);
     }
 
     fn send_result(&self, line: &[u8]) -> Option<Outcome> {
@@ -627,14 +788,53 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
             && matches!(line[name.len()], b':' | b',')
     }
 
-    /// The module repeating the command line (echo on, `ATE1`), possibly cut or glued.
-    fn is_echo(&self, line: &[u8]) -> bool {
+    /// Is `line` the module repeating the command line (echo on, `ATE1`), possibly cut,
+    /// in another case, or with a URC spliced into it? A URC found spliced into the echo
+    /// (`AT+CIPSEND=0,` `1,CONNECT` `\r\n` `98`) is queued, and the rest of the echo that
+    /// follows on the next line is dropped with it.
+    fn echo(&mut self, line: &[u8]) -> bool {
         let sent = &self.tx[..self.ex.line];
         if line.len() < 2 || !line[..2].eq_ignore_ascii_case(b"AT") {
             return false;
         }
-        let n = line.len().min(sent.len());
-        line[..n].eq_ignore_ascii_case(&sent[..n])
+        let k = line
+            .iter()
+            .zip(sent)
+            .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+            .count();
+        if k == line.len() {
+            // The whole echo, or its start.
+            return true;
+        }
+        // The line goes on differently. Unless the echo covered at least the command's
+        // name (`AT+GMR`'s `AT version:…` covers only `AT`), it is a reply line.
+        let name_end = self.ex.name.1;
+        if name_end <= 2 || k < name_end {
+            return false;
+        }
+        // Spliced or glued: look for a known URC starting where the echo stopped (or a few
+        // bytes before, when the URC's first bytes happen to equal the echo's).
+        let mut from = k;
+        for j in (k.saturating_sub(3).max(name_end)..=k).rev() {
+            if Urc::is_known_line(&line[j..]) {
+                self.queue(&Frame::Line(&line[j..]));
+                from = j;
+                break;
+            }
+        }
+        if from < sent.len() {
+            self.ex.echo_tail = Some(from);
+        }
+        true
+    }
+
+    /// Is `line` the end of the sent line, from offset `from` on (the rest of a spliced
+    /// echo)?
+    fn is_echo_tail(&self, line: &[u8], from: usize) -> bool {
+        let sent = &self.tx[..self.ex.line];
+        !line.is_empty()
+            && line.len() <= sent.len().saturating_sub(from)
+            && sent[sent.len() - line.len()..].eq_ignore_ascii_case(line)
     }
 
     fn append(&mut self, line: &[u8]) {

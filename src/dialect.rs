@@ -156,7 +156,7 @@ static BEKEN: DialectSpec = DialectSpec {
     error_code_prefix: Some(b"ERR CODE:"),
     data_headers: &[SUBRECV, IPD],
     send_ok: &[b"+MQTTPUBRAW:OK", b"+MQTTPUB:OK"],
-    send_fail: &[b"+MQTTPUBRAW:ERROR", b"+MQTTPUB:FAIL"],
+    send_fail: &[b"+MQTTPUBRAW:ERROR", b"+MQTTPUB:ERROR", b"+MQTTPUB:FAIL"],
     line_end: b"\r\n",
     max_line: 256,
 };

@@ -197,6 +197,8 @@ struct HeaderTrack {
     spec: DataHeader,
     field: u8,
     in_quotes: bool,
+    /// Inside quotes, the last byte was a `"` (it closes the quotes if a `,` follows).
+    quote_seen: bool,
     /// Value of the current field if it is all digits so far.
     num: usize,
     digits: u8,
@@ -615,6 +617,7 @@ impl HeaderTrack {
             spec,
             field: 0,
             in_quotes: false,
+            quote_seen: false,
             num: 0,
             digits: 0,
             is_num: true,
@@ -633,8 +636,19 @@ impl HeaderTrack {
         if self.result != TrackResult::Pending {
             return;
         }
-        if b == b'"' {
-            self.in_quotes = !self.in_quotes;
+        // ESP-AT prints topics between quotes without escaping them, and a topic may hold
+        // `"`: a quote inside quotes closes them only when a `,` follows it.
+        if self.in_quotes {
+            if b == b'"' {
+                self.quote_seen = true;
+                return;
+            }
+            if self.quote_seen && b == b',' {
+                self.in_quotes = false;
+            }
+            self.quote_seen = false;
+        } else if b == b'"' {
+            self.in_quotes = true;
             return;
         }
         if !self.in_quotes {

@@ -90,13 +90,21 @@ pub struct MockUart {
     pending: Vec<u8>,
     /// Everything ever written.
     written: Vec<u8>,
+    /// Every write call: (mock time, bytes).
+    writes: Vec<(u64, Vec<u8>)>,
     rx: VecDeque<u8>,
     /// Replies waiting for their time: (time, bytes).
     scheduled: Vec<(u64, Vec<u8>)>,
     chunk: usize,
+    /// Read sizes used in turn (empty: always `chunk`).
+    chunks: Vec<usize>,
+    /// Reads done so far (to pick from `chunks`).
+    reads: usize,
     clock: MockClock,
     mismatch: Option<String>,
     fail_reads: bool,
+    /// Reads fail from this mock time on.
+    fail_reads_at: Option<u64>,
 }
 
 impl Default for MockUart {
@@ -116,12 +124,16 @@ impl MockUart {
             steps: VecDeque::new(),
             pending: Vec::new(),
             written: Vec::new(),
+            writes: Vec::new(),
             rx: VecDeque::new(),
             scheduled: Vec::new(),
             chunk: usize::MAX,
+            chunks: Vec::new(),
+            reads: 0,
             clock: MockClock::default(),
             mismatch: None,
             fail_reads: false,
+            fail_reads_at: None,
         }
     }
 
@@ -133,6 +145,16 @@ impl MockUart {
     /// Reads return at most `n` bytes (at least 1).
     pub fn set_chunk(&mut self, n: usize) {
         self.chunk = n.max(1);
+        self.chunks.clear();
+    }
+
+    /// Reads return at most `sizes[0]`, then `sizes[1]`, … bytes, starting over after the
+    /// last (each at least 1): arbitrary chunking for property tests. An empty list goes
+    /// back to handing out everything available at once.
+    pub fn set_chunk_pattern(&mut self, sizes: &[usize]) {
+        self.chunk = usize::MAX;
+        self.chunks = sizes.iter().map(|&n| n.max(1)).collect();
+        self.reads = 0;
     }
 
     /// Makes `bytes` readable now.
@@ -161,14 +183,34 @@ impl MockUart {
         self.scheduled.push((at_ms, bytes.to_vec()));
     }
 
-    /// Reads fail with [`MockError`] from now on.
+    /// Reads fail with [`MockError`] from now on (`true`), or work again (`false`, which
+    /// also cancels [`Self::fail_reads_at`]).
     pub fn fail_reads(&mut self, fail: bool) {
         self.fail_reads = fail;
+        if !fail {
+            self.fail_reads_at = None;
+        }
+    }
+
+    /// Reads fail with [`MockError`] from mock time `at_ms` on (for a UART that breaks
+    /// while a command runs).
+    pub fn fail_reads_at(&mut self, at_ms: u64) {
+        self.fail_reads_at = Some(at_ms);
     }
 
     /// Everything the client wrote.
     pub fn written(&self) -> &[u8] {
         &self.written
+    }
+
+    /// Every write call the client made, with the mock time it was made at: shows, say,
+    /// that data was written only after the prompt had been made readable.
+    pub fn writes(&self) -> &[(u64, Vec<u8>)] {
+        &self.writes
+    }
+
+    fn failing(&self) -> bool {
+        self.fail_reads || self.fail_reads_at.is_some_and(|t| self.clock.now() >= t)
     }
 
     /// Bytes still unread.
@@ -255,11 +297,17 @@ impl embedded_io::ErrorType for MockUart {
 
 impl embedded_io::Read for MockUart {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, MockError> {
-        if self.fail_reads {
+        if self.failing() {
             return Err(MockError);
         }
         self.release_scheduled();
-        let n = buf.len().min(self.chunk).min(self.rx.len());
+        let chunk = if self.chunks.is_empty() {
+            self.chunk
+        } else {
+            self.chunks[self.reads % self.chunks.len()]
+        };
+        self.reads = self.reads.wrapping_add(1);
+        let n = buf.len().min(chunk).min(self.rx.len());
         for b in buf.iter_mut().take(n) {
             *b = self.rx.pop_front().unwrap_or(0);
         }
@@ -269,7 +317,7 @@ impl embedded_io::Read for MockUart {
 
 impl embedded_io::ReadReady for MockUart {
     fn read_ready(&mut self) -> Result<bool, MockError> {
-        if self.fail_reads {
+        if self.failing() {
             return Err(MockError);
         }
         self.release_scheduled();
@@ -281,6 +329,7 @@ impl embedded_io::Write for MockUart {
     fn write(&mut self, buf: &[u8]) -> Result<usize, MockError> {
         self.pending.extend_from_slice(buf);
         self.written.extend_from_slice(buf);
+        self.writes.push((self.clock.now(), buf.to_vec()));
         self.match_written();
         Ok(buf.len())
     }

@@ -92,6 +92,13 @@ impl<const N: usize> EventQueue<N> {
             Frame::Ok | Frame::Prompt | Frame::ErrorCode(_) => return true,
         };
         let max_entry = N.saturating_sub(HEAD).min(usize::from(u16::MAX));
+        // A line cut to fit is no longer the line: it is kept as an oversized one, with its
+        // full length, so that it is never taken for a whole (shorter) URC.
+        let (kind, declared) = if kind == Kind::Line && a.len() > max_entry {
+            (Kind::Oversized, a.len())
+        } else {
+            (kind, declared)
+        };
         let a = &a[..a.len().min(max_entry)];
         let b_room = max_entry - a.len();
         let (b, truncated) = if b.len() > b_room {
@@ -188,6 +195,21 @@ mod tests {
         assert_eq!(q.pop(), Some(Stored::Line(b"01234567890123456789")));
         assert_eq!(q.pop(), None);
         assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn line_longer_than_the_queue_becomes_oversized() {
+        let mut q = EventQueue::<32>::new();
+        let line = [b'x'; 40];
+        assert!(q.push(&Frame::Line(&line)));
+        assert_eq!(
+            q.pop(),
+            Some(Stored::Oversized {
+                start: &line[..24],
+                len: 40
+            })
+        );
+        assert_eq!(q.pop(), None);
     }
 
     #[test]

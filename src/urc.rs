@@ -189,12 +189,16 @@ impl<'a> Urc<'a> {
     fn known_data(f: DataFrame<'a>) -> Option<Urc<'a>> {
         let h = f.header;
         if let Some(rest) = h.strip_prefix(b"+MQTTSUBRECV:") {
-            let mut p = params(rest);
-            let link = link(p.next()?)?;
-            let topic = unquote(p.next()?);
+            // `<link>,"<topic>",<len>`: the topic is printed unescaped and may hold `"` and
+            // `,`, so it is everything between the first and the last comma.
+            let first = rest.iter().position(|&b| b == b',')?;
+            let last = rest.iter().rposition(|&b| b == b',')?;
+            if last <= first {
+                return None;
+            }
             Some(Urc::MqttMessage(MqttMessage {
-                link: Some(link),
-                topic,
+                link: Some(link(&rest[..first])?),
+                topic: unquote(&rest[first + 1..last]),
                 data: f.data,
                 len: f.len,
                 truncated: f.truncated,

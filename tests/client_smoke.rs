@@ -28,3 +28,32 @@ fn smoke() {
         c.release().0.assert_done();
     }
 }
+
+/// Beken answers `AT+MQTTPUB` with its own result line and no `OK`.
+#[test]
+fn beken_publish_result_line_is_final() {
+    for chunk in [1, 2, 3, 7, 64, usize::MAX] {
+        let mut uart = MockUart::new();
+        uart.set_chunk(chunk);
+        uart.expect(b"AT+MQTTPUB=0,t,hi,0,0\r\n", b"\r\n+MQTTPUB:OK\r\n");
+        uart.expect(
+            b"AT+MQTTPUB=0,t,ho,0,0\r\n",
+            b"\r\n+MQTTPUB:ERROR,3\r\n+MQTTCONN:ERROR,1\r\n",
+        );
+        let clock = uart.clock();
+        let mut c: Client<_, _> = Client::new(uart, clock, Dialect::Beken);
+        assert!(c.send_line(b"AT+MQTTPUB=0,t,hi,0,0", 500).is_ok());
+        assert_eq!(
+            c.send_line(b"AT+MQTTPUB=0,t,ho,0,0", 500),
+            Err(at_wifi::Error::Module {
+                word: at_wifi::FailWord::SendFail,
+                code: None
+            })
+        );
+        assert_eq!(
+            c.poll().unwrap(),
+            Some(Event::Urc(Urc::Line(b"+MQTTCONN:ERROR,1")))
+        );
+        c.release().0.assert_done();
+    }
+}

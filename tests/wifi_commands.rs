@@ -450,9 +450,11 @@ fn join_failure() {
                         code: None
                     }
                 );
-                // The client does not hand out a failed command's reply yet.
-                assert_eq!(e.reason, None);
-                assert_eq!(e.to_string(), "Wi-Fi join failed: module answered ERROR");
+                assert_eq!(e.reason, Some(reason));
+                assert_eq!(
+                    e.to_string(),
+                    format!("Wi-Fi join failed: {reason} (module answered ERROR)")
+                );
                 assert_eq!(events(c), ["Urc(WifiDisconnected)"]);
             },
         );

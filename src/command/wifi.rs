@@ -509,9 +509,8 @@ const JOIN_LINE_MAX: usize = 9 + (2 * SSID_MAX_LEN + 2) + (2 * PASSWORD_MAX_LEN 
 /// [`Error::Timeout`], [`Error::Unsupported`] on Combo-AT (it joins with `AT+WJAP`),
 /// [`Error::CommandTooLong`], [`Error::Uart`].
 ///
-/// [`JoinError::reason`] is always `None` for now: the `+CWJAP:<error code>` line that
-/// says why is collected by the client, but [`Client`] does not yet hand out the reply
-/// lines of a command that failed.
+/// [`JoinError::reason`] comes from the module's `+CWJAP:<error code>` line, when it
+/// printed one before `ERROR`.
 pub fn join<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
     client: &mut Client<U, C, RX, RESP, TX, EV>,
     cmd: &JoinAp<'_>,
@@ -543,9 +542,7 @@ where
         Ok(_) => Ok(()),
         Err(error) => Err(JoinError {
             error,
-            // Needs the reply lines of the failed command from the client
-            // (`JoinFailure::from_reply`); not available yet.
-            reason: None,
+            reason: JoinFailure::from_reply(client.last_reply()),
         }),
     }
 }
