@@ -14,6 +14,7 @@ pub mod error;
 pub mod framer;
 #[cfg(feature = "std")]
 pub mod mock;
+pub mod mqtt;
 pub mod parse;
 mod queue;
 pub mod serial;

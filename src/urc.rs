@@ -5,6 +5,9 @@
 //! is dropped. The client uses [`Urc::is_known_line`] to tell a URC that arrives in the
 //! middle of a command's reply from the reply's own lines.
 
+use crate::command::mqtt::{
+    parse_conn_result, parse_pub_result, parse_pubraw_result, AsyncResult, MqttConnectedInfo,
+};
 use crate::framer::DataFrame;
 use crate::parse::{number, params, unquote};
 use core::fmt;
@@ -72,14 +75,9 @@ pub enum Urc<'a> {
     WifiGotIp,
     /// Left or lost the access point (`WIFI DISCONNECT`, `+EVENT:WIFI_DISCONNECT`).
     WifiDisconnected,
-    /// `+MQTTCONNECTED:<link>,…`: the MQTT link is up. `params` holds the rest of the line
-    /// (scheme, host, port, path, reconnect).
-    MqttConnected {
-        /// The link id.
-        link: u8,
-        /// The parameters after the link id, raw.
-        params: &'a [u8],
-    },
+    /// `+MQTTCONNECTED:<LinkID>,<scheme>,<"host">,<port>,<"path">,<reconnect>`: the MQTT
+    /// link is up (port and host quoted or not).
+    MqttConnected(MqttConnectedInfo<'a>),
     /// `+MQTTDISCONNECTED:<link>`: the MQTT link is down.
     MqttDisconnected {
         /// The link id.
@@ -92,6 +90,15 @@ pub enum Urc<'a> {
         /// `OK` (true) or `FAIL`.
         ok: bool,
     },
+    /// Beken's `+MQTTPUB:ERROR,<n>` arriving outside a publish.
+    MqttPublishError {
+        /// The firmware's error number.
+        code: Option<i32>,
+    },
+    /// Beken's result of a connection attempt: `+MQTTCONN:OK` / `+MQTTCONN:ERROR,<n>`.
+    MqttConnResult(AsyncResult),
+    /// Beken's result of a raw publish: `+MQTTPUBRAW:OK` / `+MQTTPUBRAW:ERROR,<n>`.
+    MqttPubRawResult(AsyncResult),
     /// `<link>,CONNECT`: a socket connected.
     SocketConnected {
         /// The link id.
@@ -140,19 +147,22 @@ impl<'a> Urc<'a> {
             b"WIFI DISCONNECT" | b"+EVENT:WIFI_DISCONNECT" => Urc::WifiDisconnected,
             b"+MQTTPUB:OK" => Urc::MqttPublished { ok: true },
             b"+MQTTPUB:FAIL" => Urc::MqttPublished { ok: false },
+            _ if line.starts_with(b"+MQTTPUB:ERROR") => Urc::MqttPublishError {
+                code: match parse_pub_result(line)? {
+                    AsyncResult::Error { code } => code,
+                    AsyncResult::Ok => return None,
+                },
+            },
+            _ if line.starts_with(b"+MQTTCONN:OK") || line.starts_with(b"+MQTTCONN:ERROR") => {
+                Urc::MqttConnResult(parse_conn_result(line)?)
+            }
+            _ if line.starts_with(b"+MQTTPUBRAW:") => {
+                Urc::MqttPubRawResult(parse_pubraw_result(line)?)
+            }
             b"CLOSED" => Urc::SocketClosed { link: 0 },
             _ => {
-                if let Some(rest) = line.strip_prefix(b"+MQTTCONNECTED:") {
-                    let mut p = params(rest);
-                    let link = link(p.next()?)?;
-                    let skip = rest
-                        .iter()
-                        .position(|&b| b == b',')
-                        .map_or(rest.len(), |i| i + 1);
-                    Urc::MqttConnected {
-                        link,
-                        params: &rest[skip..],
-                    }
+                if line.starts_with(b"+MQTTCONNECTED:") {
+                    Urc::MqttConnected(MqttConnectedInfo::parse(line)?)
                 } else if let Some(rest) = line.strip_prefix(b"+MQTTDISCONNECTED:") {
                     Urc::MqttDisconnected {
                         link: link(params(rest).next()?)?,

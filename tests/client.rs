@@ -87,7 +87,8 @@ enum E {
     WifiDisconnected,
     MqttConnected {
         link: u8,
-        params: B,
+        host: B,
+        port: u16,
     },
     MqttDisconnected(u8),
     Msg {
@@ -131,9 +132,10 @@ fn own(ev: Event<'_>) -> E {
             Urc::WifiConnected => E::WifiConnected,
             Urc::WifiGotIp => E::WifiGotIp,
             Urc::WifiDisconnected => E::WifiDisconnected,
-            Urc::MqttConnected { link, params } => E::MqttConnected {
-                link,
-                params: b(params),
+            Urc::MqttConnected(i) => E::MqttConnected {
+                link: i.link,
+                host: b(i.host),
+                port: i.port,
             },
             Urc::MqttDisconnected { link } => E::MqttDisconnected(link),
             Urc::MqttMessage(m) => E::Msg {
@@ -751,7 +753,8 @@ fn a_urc_right_after_the_final_result() {
                 E::WifiGotIp,
                 E::MqttConnected {
                     link: 0,
-                    params: b("1,\"host\",\"1883\",\"\",0")
+                    host: b("host"),
+                    port: 1883
                 },
                 E::MqttDisconnected(0)
             ]

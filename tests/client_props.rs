@@ -97,7 +97,7 @@ fn own(ev: Event<'_>) -> E {
         Event::Urc(Urc::WifiConnected) => E::WifiConnected,
         Event::Urc(Urc::WifiGotIp) => E::WifiGotIp,
         Event::Urc(Urc::WifiDisconnected) => E::WifiDisconnected,
-        Event::Urc(Urc::MqttConnected { link, .. }) => E::MqttConnected(link),
+        Event::Urc(Urc::MqttConnected(i)) => E::MqttConnected(i.link),
         Event::Urc(Urc::MqttDisconnected { link }) => E::MqttDisconnected(link),
         Event::Urc(Urc::MqttMessage(m)) => E::Msg {
             topic: B(m.topic.to_vec()),

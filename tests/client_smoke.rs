@@ -52,7 +52,9 @@ fn beken_publish_result_line_is_final() {
         );
         assert_eq!(
             c.poll().unwrap(),
-            Some(Event::Urc(Urc::Line(b"+MQTTCONN:ERROR,1")))
+            Some(Event::Urc(Urc::MqttConnResult(
+                at_wifi::command::mqtt::AsyncResult::Error { code: Some(1) }
+            )))
         );
         c.release().0.assert_done();
     }

@@ -761,8 +761,7 @@ fn conn_events() {
         c.send(&MqttConn::new(ESP, "broker", 1883, true).unwrap())
             .unwrap();
         match c.poll().unwrap() {
-            Some(Event::Urc(Urc::MqttConnected { link, params })) => {
-                let i = MqttConnectedInfo::from_params(link, params).unwrap();
+            Some(Event::Urc(Urc::MqttConnected(i))) => {
                 assert_eq!(i.link, 0);
                 assert_eq!(i.scheme(ESP), Some(Scheme::Tcp));
                 assert_eq!(i.host, b"broker");
@@ -792,9 +791,7 @@ fn conn_events() {
             c.send(&MqttConn::new(BEKEN, "h", 1883, false).unwrap())
                 .unwrap();
             match c.wait_event(100).unwrap() {
-                Some(Event::Urc(Urc::Line(line))) => {
-                    assert_eq!(parse_conn_result(line), Some(want), "chunk {chunk}")
-                }
+                Some(Event::Urc(Urc::MqttConnResult(r))) => assert_eq!(r, want, "chunk {chunk}"),
                 other => panic!("chunk {chunk}: {other:?}"),
             }
             c.release().0.assert_done();
