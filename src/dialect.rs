@@ -165,7 +165,7 @@ static AI_THINKER: DialectSpec = DialectSpec {
     name: "ai-thinker",
     error_words: &[b"ERROR"],
     busy_prefixes: &[b"busy"],
-    busy_contains: &[b"is running"],
+    busy_contains: &[b"is running", b"[Busy]", b"Cmd running"],
     error_code_prefix: None,
     data_headers: &[
         DataHeader {
@@ -177,6 +177,13 @@ static AI_THINKER: DialectSpec = DialectSpec {
         },
         DataHeader {
             prefix: b"+EVENT:SocketDown,",
+            len: LenField::Field {
+                index: 1,
+                sep: b',',
+            },
+        },
+        DataHeader {
+            prefix: b"+SSLCRET:",
             len: LenField::Field {
                 index: 1,
                 sep: b',',

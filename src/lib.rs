@@ -15,6 +15,7 @@ pub mod framer;
 #[cfg(feature = "std")]
 pub mod mock;
 pub mod mqtt;
+pub mod net;
 pub mod parse;
 mod queue;
 pub mod serial;

@@ -141,10 +141,18 @@ impl<'a> Urc<'a> {
     }
 
     fn known_line(line: &'a [u8]) -> Option<Urc<'a>> {
+        // Every Combo-AT `+EVENT:` line is unsolicited, typed here or not (SocketSeed,
+        // SocketReconnect, SocketAutoDel, BLE, ids above 255: see `command::socket`).
+        Self::typed_line(line).or_else(|| line.starts_with(b"+EVENT:").then_some(Urc::Line(line)))
+    }
+
+    fn typed_line(line: &'a [u8]) -> Option<Urc<'a>> {
         Some(match line {
             b"WIFI CONNECTED" | b"+EVENT:WIFI_CONNECT" => Urc::WifiConnected,
             b"WIFI GOT IP" | b"+EVENT:WIFI_GOT_IP" => Urc::WifiGotIp,
-            b"WIFI DISCONNECT" | b"+EVENT:WIFI_DISCONNECT" => Urc::WifiDisconnected,
+            b"WIFI DISCONNECT" | b"+EVENT:WIFI_DISCONNECT" | b"+EVENT:WIFI DISCONNECT" => {
+                Urc::WifiDisconnected
+            }
             b"+MQTTPUB:OK" => Urc::MqttPublished { ok: true },
             b"+MQTTPUB:FAIL" => Urc::MqttPublished { ok: false },
             _ if line.starts_with(b"+MQTTPUB:ERROR") => Urc::MqttPublishError {
@@ -167,7 +175,10 @@ impl<'a> Urc<'a> {
                     Urc::MqttDisconnected {
                         link: link(params(rest).next()?)?,
                     }
-                } else if let Some(rest) = line.strip_prefix(b"+EVENT:SocketDissconnect,") {
+                } else if let Some(rest) = line
+                    .strip_prefix(b"+EVENT:SocketDissconnect,")
+                    .or_else(|| line.strip_prefix(b"+EVENT:SocketDisconnect,"))
+                {
                     Urc::SocketClosed { link: link(rest)? }
                 } else if let Some(rest) = line
                     .strip_prefix(b"+IPD,")

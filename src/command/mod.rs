@@ -4,8 +4,10 @@
 //! are checked against those limits before anything is written.
 
 pub mod basic;
+pub mod combo;
 pub mod esp_error;
 pub mod mqtt;
+pub mod socket;
 pub mod text;
 pub mod wifi;
 
