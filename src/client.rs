@@ -201,6 +201,9 @@ pub struct Client<
     config: Config,
     stats: Stats,
     needs_sync: bool,
+    /// The name of the last command that timed out (`+MQTTUSERCFG`): its late reply lines
+    /// are stale, never events (they may hold credentials).
+    late_name: heapless::Vec<u8, 24>,
 }
 
 fn uart_err<E: embedded_io::Error>(e: E) -> Error {
@@ -232,6 +235,7 @@ where
             config,
             stats: Stats::default(),
             needs_sync: false,
+            late_name: heapless::Vec::new(),
         }
     }
 
@@ -243,6 +247,30 @@ where
     /// Counters for diagnostics.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Forgets a partly received line or payload. Call it after the UART reported lost
+    /// bytes (e.g. [`RxConsumer::take_overflows`](crate::serial::RxConsumer::take_overflows)
+    /// is non-zero): a data frame missing bytes would otherwise take what follows as its
+    /// payload. The client does this by itself when a command times out.
+    ///
+    /// A payload being read is delivered as a truncated event (nothing vanishes silently);
+    /// a partial line is dropped.
+    pub fn discard_partial(&mut self) {
+        self.cut_payload();
+        self.framer.reset();
+    }
+
+    /// Ends a payload being read: queued as truncated.
+    fn cut_payload(&mut self) {
+        if !self.framer.in_payload() {
+            return;
+        }
+        if let Some(frame) = self.framer.finish() {
+            if !self.events.push(&frame) {
+                self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
+            }
+        }
     }
 
     /// The reply lines (joined with CR LF) collected for the last command, kept when it
@@ -572,8 +600,17 @@ where
                 e,
                 Error::Timeout { .. } | Error::Busy | Error::NoPrompt | Error::Uart(_)
             ) {
-                // The reply may still come: the next command resynchronises first.
+                // The reply may still come: the next command resynchronises first, and
+                // its lines are stale meanwhile.
                 self.needs_sync = true;
+                self.late_name.clear();
+                let name = &self.tx[ex.name.0..ex.name.1];
+                let _ = self
+                    .late_name
+                    .extend_from_slice(&name[..name.len().min(self.late_name.capacity())]);
+                // A payload cut short (bytes lost to a UART overrun) would swallow what
+                // follows: it is delivered as truncated and framing starts afresh.
+                self.cut_payload();
             }
             return Err(e);
         }
@@ -656,6 +693,7 @@ where
                 let mut r = Router {
                     ex,
                     tx: &self.tx,
+                    late: &self.late_name,
                     spec: self.spec,
                     resp: &mut self.resp,
                     events: &mut self.events,
@@ -672,6 +710,7 @@ where
 struct Router<'r, const RESP: usize, const EV: usize> {
     ex: &'r mut Exchange,
     tx: &'r [u8],
+    late: &'r [u8],
     spec: &'static DialectSpec,
     resp: &'r mut heapless::Vec<u8, RESP>,
     events: &'r mut EventQueue<EV>,
@@ -724,9 +763,15 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
                 // No command waits for this line. A send result (`SEND OK` after a
                 // `SEND FAIL`) or, while resynchronising, the line of a late reply is stale;
                 // URCs and unknown lines are events.
+                // An echo, or a reply line of the command that timed out, is stale too: such
+                // lines may carry credentials and must never surface as events.
                 if Urc::is_known_line(line) {
                     self.queue(&frame);
-                } else if self.ex.phase == Phase::Absorb || self.send_result(line).is_some() {
+                } else if self.ex.phase == Phase::Absorb
+                    || self.send_result(line).is_some()
+                    || is_command_echo(line)
+                    || starts_with_name(line, self.late)
+                {
                     self.stale();
                 } else {
                     self.queue(&frame);
@@ -781,11 +826,7 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
 
     /// Does `line` start with the command's name followed by `:` or `,`?
     fn is_own(&self, line: &[u8]) -> bool {
-        let name = &self.tx[self.ex.name.0..self.ex.name.1];
-        name.len() > 1
-            && line.len() > name.len()
-            && line[..name.len()].eq_ignore_ascii_case(name)
-            && matches!(line[name.len()], b':' | b',')
+        starts_with_name(line, &self.tx[self.ex.name.0..self.ex.name.1])
     }
 
     /// Is `line` the module repeating the command line (echo on, `ATE1`), possibly cut,
@@ -861,6 +902,23 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
             self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
         }
     }
+}
+
+/// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
+fn is_command_echo(line: &[u8]) -> bool {
+    line.len() >= 2
+        && line[..2].eq_ignore_ascii_case(b"AT")
+        && line
+            .get(2)
+            .is_none_or(|&b| b == b'+' || b == b'&' || b.is_ascii_alphanumeric())
+}
+
+/// Does `line` start with the command name `name` followed by `:` or `,`?
+fn starts_with_name(line: &[u8], name: &[u8]) -> bool {
+    name.len() > 1
+        && line.len() > name.len()
+        && line[..name.len()].eq_ignore_ascii_case(name)
+        && matches!(line[name.len()], b':' | b',')
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

@@ -265,6 +265,11 @@ impl<const N: usize> Framer<N> {
         matches!(self.state, State::LineStart)
     }
 
+    /// True while a payload is being read (or skipped) by its declared length.
+    pub fn in_payload(&self) -> bool {
+        matches!(self.state, State::Data { .. } | State::Skip { .. })
+    }
+
     /// Forgets any partly read line or payload (after a module reset, say).
     pub fn reset(&mut self) {
         self.len = 0;

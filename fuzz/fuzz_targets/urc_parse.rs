@@ -1,0 +1,6 @@
+#![no_main]
+//! See `at_wifi_fuzz::urc` for the input format and what is checked.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| at_wifi_fuzz::urc::run(data));
