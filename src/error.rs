@@ -50,7 +50,10 @@ pub enum Error {
     /// The module said busy (`busy p...`, "cmd is running") and gave no final result
     /// within the timeout.
     Busy,
-    /// The module rebooted (`ready`) while the command ran: its state is lost.
+    /// The module rebooted (`ready`) while the command ran: its state is lost. The same
+    /// reboot is also queued as [`Event::Reset`](crate::Event::Reset) (and comes out of
+    /// [`Mqtt::poll`](crate::mqtt::Mqtt::poll) as a reset), so code that handles both should
+    /// bring the module up once: after recovering here, drop the queued reset.
     Reset,
     /// The waited-for prompt `>` never came.
     NoPrompt,
