@@ -754,10 +754,17 @@ enum Head {
 ///   yet, [`RECORD_OVERHEAD`] bytes each plus their own (default 1280). At least the
 ///   client's `RX` + [`RECORD_OVERHEAD`] lets any event be taken while others wait;
 ///   an event longer than the whole store is kept cut and marked truncated.
-pub struct Mqtt<const BUF: usize = 2048, const STASH: usize = 1280> {
+/// - `SUBS`: how many subscriptions the session remembers to restore after a reconnect
+///   (default and most useful maximum: the firmwares' [`MAX_SUBSCRIPTIONS`], 10). Each
+///   costs about 136 bytes; firmware that subscribes to one topic can say 1.
+pub struct Mqtt<
+    const BUF: usize = 2048,
+    const STASH: usize = 1280,
+    const SUBS: usize = MAX_SUBSCRIPTIONS,
+> {
     state: MqttState,
     reconnect: bool,
-    subs: heapless::Vec<(heapless::String<TOPIC_MAX_LEN>, QoS), MAX_SUBSCRIPTIONS>,
+    subs: heapless::Vec<(heapless::String<TOPIC_MAX_LEN>, QoS), SUBS>,
     fragment_timeout_ms: u32,
     last_connect_error: Option<i32>,
     dropped: u32,
@@ -766,13 +773,15 @@ pub struct Mqtt<const BUF: usize = 2048, const STASH: usize = 1280> {
     stash: Stash<STASH>,
 }
 
-impl<const BUF: usize, const STASH: usize> Default for Mqtt<BUF, STASH> {
+impl<const BUF: usize, const STASH: usize, const SUBS: usize> Default for Mqtt<BUF, STASH, SUBS> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const BUF: usize, const STASH: usize> fmt::Debug for Mqtt<BUF, STASH> {
+impl<const BUF: usize, const STASH: usize, const SUBS: usize> fmt::Debug
+    for Mqtt<BUF, STASH, SUBS>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mqtt")
             .field("state", &self.state)
@@ -784,7 +793,7 @@ impl<const BUF: usize, const STASH: usize> fmt::Debug for Mqtt<BUF, STASH> {
 
 const SUBS_FULL: Error = Error::Invalid {
     field: "topic",
-    reason: "10 topics already subscribed (the firmwares' maximum)",
+    reason: "the session's subscription list (SUBS, at most the firmwares' 10) is full",
 };
 
 const MODULE_FULL: Error = Error::Invalid {
@@ -804,7 +813,7 @@ const CONNECT_FAILED: Error = Error::Module {
     code: None,
 };
 
-impl<const BUF: usize, const STASH: usize> Mqtt<BUF, STASH> {
+impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, SUBS> {
     /// A new session: [`MqttState::Idle`], no subscriptions.
     pub const fn new() -> Self {
         Mqtt {

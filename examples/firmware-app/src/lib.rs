@@ -49,6 +49,8 @@ pub const BUF: usize = 256;
 /// The MQTT session's store of events taken out of the client (at least `RX` + 16, so
 /// that any event can be taken while others wait).
 pub const STASH: usize = 384;
+/// Subscriptions the session remembers for re-subscription: the app uses one topic.
+pub const SUBS: usize = 1;
 /// The interrupt-fed receive buffer (holds `RX_BUFFER - 1` bytes): about 44 ms of
 /// continuous module output at 115200 baud.
 pub const RX_BUFFER: usize = 512;
@@ -56,7 +58,7 @@ pub const RX_BUFFER: usize = 512;
 /// The client type the application runs on.
 pub type AppClient<U, C> = Client<U, C, RX, RESP, TX, EV>;
 /// The MQTT session type the application runs on.
-pub type AppMqtt = Mqtt<BUF, STASH>;
+pub type AppMqtt = Mqtt<BUF, STASH, SUBS>;
 
 /// How long `AT+MQTTCONN` may take to report its outcome (ms).
 pub const CONNECT_TIMEOUT_MS: u32 = 20_000;
