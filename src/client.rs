@@ -43,7 +43,8 @@ pub enum Event<'a> {
     Urc(Urc<'a>),
     /// The module printed `ready`: it (re)booted and lost its state (Wi-Fi, MQTT, sockets).
     Reset,
-    /// Events were dropped because the event queue was full; `dropped` counts them.
+    /// Events were dropped because the event queue was full; `dropped` counts them. It
+    /// stands where they were lost: the events before it came before the gap.
     Overflow {
         /// Events lost since the last report.
         dropped: u32,
@@ -403,11 +404,12 @@ where
     }
 
     fn pop(&mut self) -> Option<Event<'_>> {
-        let dropped = self.events.take_dropped();
-        if dropped > 0 {
-            return Some(Event::Overflow { dropped });
+        if self.events.len() == 0 {
+            let dropped = self.events.take_dropped();
+            return (dropped > 0).then_some(Event::Overflow { dropped });
         }
         Some(match self.events.pop()? {
+            Stored::Overflow(dropped) => Event::Overflow { dropped },
             Stored::Line(l) => Event::Urc(Urc::parse_line(l)),
             Stored::Data(d) => Event::Urc(Urc::parse_data(d)),
             Stored::Ready => Event::Reset,

@@ -108,7 +108,7 @@ const IPD: DataHeader = DataHeader {
 static ESP_AT: DialectSpec = DialectSpec {
     name: "esp-at",
     error_words: &[b"ERROR"],
-    busy_prefixes: &[b"busy p", b"busy s", b"busy"],
+    busy_prefixes: &[b"busy"],
     busy_contains: &[],
     error_code_prefix: Some(b"ERR CODE:"),
     data_headers: &[

@@ -308,9 +308,34 @@ impl<const N: usize> Framer<N> {
                             i -= 1;
                             self.len = 0;
                             self.track = None;
-                            self.no_header = false;
+                            // Only a line starting like a data header can become one.
+                            self.no_header =
+                                !self.spec.data_headers.iter().any(|h| h.prefix[0] == b);
                             self.state = State::Line;
                         }
+                    }
+                }
+                State::Line if self.track.is_none() && self.no_header => {
+                    // No data header is possible: copy up to the line end in one go.
+                    let rest = &input[i..];
+                    let end = find_line_end(rest);
+                    let take = end.unwrap_or(rest.len());
+                    let room = N - self.len;
+                    if take > room {
+                        self.buf[self.len..N].copy_from_slice(&rest[..room]);
+                        self.len = N;
+                        i += room;
+                        self.state = State::Oversized { len: N };
+                        continue;
+                    }
+                    self.buf[self.len..self.len + take].copy_from_slice(&rest[..take]);
+                    self.len += take;
+                    i += take;
+                    if end.is_some() {
+                        i += 1;
+                        self.state = State::LineStart;
+                        self.emitted = true;
+                        return (i, Some(self.classify_line()));
                     }
                 }
                 State::Line => {
@@ -451,12 +476,13 @@ impl<const N: usize> Framer<N> {
                 return;
             }
         }
-        if self
+        if !self
             .spec
             .data_headers
             .iter()
-            .all(|h| h.prefix.len() <= self.len)
+            .any(|h| h.prefix.starts_with(line))
         {
+            // No header can start like this line: the rest is copied in one go.
             self.no_header = true;
         }
     }
@@ -553,6 +579,11 @@ impl<const N: usize> Framer<N> {
 
 /// Classifies one complete, trimmed, non-empty line.
 fn classify<'a>(spec: &DialectSpec, line: &'a [u8]) -> Frame<'a> {
+    // Most lines are URCs and replies starting with `+`: no result or busy word does
+    // (a dialect whose busy text may stand anywhere in a line is checked in full).
+    if line.first() == Some(&b'+') && spec.busy_contains.is_empty() {
+        return Frame::Line(line);
+    }
     if line == b"OK" {
         return Frame::Ok;
     }
@@ -578,6 +609,33 @@ fn classify<'a>(spec: &DialectSpec, line: &'a [u8]) -> Frame<'a> {
         return Frame::Busy(line);
     }
     Frame::Line(line)
+}
+
+/// The index of the first CR or LF in `s`, eight bytes at a time.
+#[inline]
+fn find_line_end(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let v = u64::from_le_bytes(word);
+        let cr = v ^ (ONES * u64::from(b'\r'));
+        let lf = v ^ (ONES * u64::from(b'\n'));
+        // A zero byte in `cr` or `lf` is a CR or LF in `v`; the lowest flagged byte is exact.
+        let hit = (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS;
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|p| at + p)
 }
 
 /// Parses `0x0000abcd` (the `0x` is optional), at most 8 hex digits.
@@ -607,6 +665,31 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
         s = rest;
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_line_end;
+
+    #[test]
+    fn find_line_end_matches_a_plain_scan() {
+        let mut s = [b'a'; 40];
+        for len in 0..40 {
+            for eol in 0..len {
+                for byte in [b'\r', b'\n'] {
+                    s.fill(b'a');
+                    // Bytes that trip naive zero-byte tricks around the target.
+                    if eol > 0 {
+                        s[eol - 1] = 0x0e;
+                    }
+                    s[eol] = byte;
+                    assert_eq!(find_line_end(&s[..len]), Some(eol), "{len} {eol}");
+                }
+            }
+            s.fill(0x8d);
+            assert_eq!(find_line_end(&s[..len]), None);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,8 +43,9 @@
 //! session must always be given the same client.
 //!
 //! **Nothing the module says is lost.** Whatever the client queued as an event comes out
-//! of [`Mqtt::poll`], in order (a count of lost events, [`MqttEvent::Overflow`], comes
-//! first): MQTT messages as [`MqttEvent::Message`] /
+//! of [`Mqtt::poll`], in order (a count of lost events, [`MqttEvent::Overflow`], stands
+//! where they were lost; a message one of whose pieces was lost is marked truncated): MQTT
+//! messages as [`MqttEvent::Message`] /
 //! [`MqttEvent::Fragment`], connection changes as their own variants, and everything else
 //! (Wi-Fi, sockets, unknown lines) as [`MqttEvent::Other`]. The session reads the client's
 //! event queue after every command it sends (to keep [`Mqtt::state`] honest: a
@@ -680,6 +681,8 @@ struct Cont {
     in_asm: bool,
     next_index: u32,
     deadline: u64,
+    /// Events were lost while the message was open: one of its pieces may be missing.
+    cut: bool,
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -1508,6 +1511,14 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             }
             Event::Overflow { dropped } => {
                 self.dropped = self.dropped.saturating_add(dropped);
+                // A lost event may have been a piece of the open message: whatever is
+                // joined from here on is marked truncated, never presented as whole.
+                if let Some(c) = self.cont.as_mut() {
+                    c.cut = true;
+                    if c.in_asm {
+                        self.asm.truncated = true;
+                    }
+                }
                 Seen::Other
             }
             Event::Oversized { start, len } => {
@@ -1657,6 +1668,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             in_asm: false,
             next_index: 1,
             deadline,
+            cut: false,
         };
         if self.asm.phase == AsmPhase::Free && self.asm.fits(m.topic.len() + m.data.len()) {
             self.asm.start(m.topic, m.data, m.truncated);
@@ -1706,7 +1718,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             m.topic
         };
         self.store(&Rec {
-            flags: flag(m.truncated, F_TRUNCATED) | flag(!full, F_LAST),
+            flags: flag(m.truncated || c.cut, F_TRUNCATED) | flag(!full, F_LAST),
             num: c.next_index,
             a: topic,
             b: m.data,
@@ -1726,10 +1738,10 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         };
         if c.in_asm {
             self.asm.phase = AsmPhase::Done;
-            self.asm.truncated |= cut;
+            self.asm.truncated |= cut || c.cut;
         } else {
             self.store(&Rec {
-                flags: F_LAST | flag(cut, F_TRUNCATED),
+                flags: F_LAST | flag(cut || c.cut, F_TRUNCATED),
                 num: c.next_index,
                 a: &c.topic,
                 ..Rec::bare(kind::FRAG)

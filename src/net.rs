@@ -976,7 +976,9 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
         C: Clock,
     {
         let s = &mut self.slots[i];
-        let probing = s.pending == 0;
+        // Asking because a notice may be lost (or none came): keep asking until the
+        // module has nothing more.
+        let probing = s.probe || s.pending == 0;
         s.probe = false;
         let cmd = SocketRead::new(client.dialect(), s.con_id)?;
         let r = client.send(&cmd);
@@ -1259,12 +1261,15 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     /// [`Event::Overflow`] first when events were dropped. The event borrows the set until
     /// the next call.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
-        let dropped = self.dropped.saturating_add(self.stash.take_dropped());
-        self.dropped = 0;
+        let mut dropped = core::mem::take(&mut self.dropped);
+        if self.stash.len() == 0 {
+            dropped = dropped.saturating_add(self.stash.take_dropped());
+        }
         if dropped > 0 {
             return Some(Event::Overflow { dropped });
         }
         Some(match self.stash.pop()? {
+            Stored::Overflow(dropped) => Event::Overflow { dropped },
             Stored::Line(l) => Event::Urc(Urc::parse_line(l)),
             Stored::Data(d) => Event::Urc(Urc::parse_data(d)),
             Stored::Ready => Event::Reset,
@@ -1444,6 +1449,13 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
                         return;
                     }
                 }
+                // A receive notice glued to garbage (`…\xe1T+EVENT:SocketDown,1,300`) is
+                // not typed: the notice may be lost, so every open socket asks the module.
+                if let Urc::Line(line) = urc {
+                    if contains(line, b"+EVENT:SocketDown,") {
+                        self.probe_all();
+                    }
+                }
                 self.note_wifi(&urc);
                 self.keep_urc(&urc);
             }
@@ -1452,6 +1464,18 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// Handles the `+EVENT:` lines the client folded into a command's reply.
     fn recover(&mut self, reply: &[u8], skip: Option<Range<usize>>) {
+        // A receive notice glued to garbage is folded into the reply untyped: the notice
+        // may be lost, so every open socket asks the module.
+        let (before, after) = match &skip {
+            Some(r) => (
+                &reply[..r.start.min(reply.len())],
+                &reply[r.end.min(reply.len())..],
+            ),
+            None => (reply, &reply[reply.len()..]),
+        };
+        if contains(before, b"+EVENT:SocketDown,") || contains(after, b"+EVENT:SocketDown,") {
+            self.probe_all();
+        }
         for line in reply_events(reply, skip) {
             if let Some(se) = SocketEvent::parse_line(line) {
                 if self.apply(se) {
@@ -2013,6 +2037,11 @@ where
         }
         .into())
     }
+}
+
+/// Does `haystack` hold `needle`?
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! Frames are kept raw (their bytes, not parsed values) in one byte buffer, so a queue of
 //! `N` bytes holds many short URCs or a few long messages, with an 8-byte overhead each.
 //! When a frame does not fit, it is dropped and counted; the count is reported as
-//! [`Event::Overflow`](crate::Event::Overflow) before the next event. A frame larger than
+//! [`Event::Overflow`](crate::Event::Overflow) at the place of the stream where the frames
+//! were lost (a marker entry goes ahead of the next frame stored). A frame larger than
 //! the whole queue is kept cut to fit and marked truncated.
 
 use crate::framer::{DataFrame, Frame};
@@ -15,6 +16,8 @@ pub(crate) enum Kind {
     Data = 1,
     Ready = 2,
     Oversized = 3,
+    /// Frames were dropped here: the count is the 4-byte payload.
+    Overflow = 4,
 }
 
 const HEAD: usize = 8;
@@ -23,9 +26,14 @@ const HEAD: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stored<'a> {
     Line(&'a [u8]),
-    Oversized { start: &'a [u8], len: usize },
+    Oversized {
+        start: &'a [u8],
+        len: usize,
+    },
     Data(DataFrame<'a>),
     Ready,
+    /// Frames were dropped at this point of the stream.
+    Overflow(u32),
 }
 
 pub(crate) struct EventQueue<const N: usize> {
@@ -74,6 +82,7 @@ impl<const N: usize> EventQueue<N> {
             0 => Kind::Line,
             1 => Kind::Data,
             2 => Kind::Ready,
+            4 => Kind::Overflow,
             _ => Kind::Oversized,
         };
         let a = usize::from(u16::from_le_bytes([self.buf[at + 2], self.buf[at + 3]]));
@@ -107,19 +116,32 @@ impl<const N: usize> EventQueue<N> {
             (b, truncated)
         };
         let need = HEAD + a.len() + b.len();
-        if need > N {
+        // Frames dropped before this one are recorded in order, as a marker entry ahead
+        // of it, so a reader knows exactly where the gap is.
+        let marker = if self.dropped > 0 { HEAD + 4 } else { 0 };
+        if marker + need > N {
             self.dropped = self.dropped.saturating_add(1);
             return false;
         }
-        if self.tail + need > N && self.head > 0 {
+        if self.tail + marker + need > N && self.head > 0 {
             self.buf.copy_within(self.head..self.tail, 0);
             self.tail -= self.head;
             self.head = 0;
         }
-        if self.tail + need > N {
+        if self.tail + marker + need > N {
             self.dropped = self.dropped.saturating_add(1);
             return false;
         }
+        if marker > 0 {
+            let count = core::mem::take(&mut self.dropped).to_le_bytes();
+            self.write(Kind::Overflow, &count, &[], 0, false);
+        }
+        self.write(kind, a, b, declared, truncated);
+        true
+    }
+
+    fn write(&mut self, kind: Kind, a: &[u8], b: &[u8], declared: usize, truncated: bool) {
+        let need = HEAD + a.len() + b.len();
         let t = self.tail;
         self.buf[t] = kind as u8;
         self.buf[t + 1] = u8::from(truncated);
@@ -131,15 +153,15 @@ impl<const N: usize> EventQueue<N> {
         self.buf[t + HEAD + a.len()..t + need].copy_from_slice(b);
         self.tail += need;
         self.entries += 1;
-        true
     }
 
-    /// Whether frames were dropped since the last [`Self::take_dropped`].
+    /// Whether frames were dropped after the last stored entry (drops followed by a stored
+    /// entry are reported in order, by an overflow entry).
     pub(crate) fn has_dropped(&self) -> bool {
         self.dropped > 0
     }
 
-    /// Frames dropped since the last call, and resets the count.
+    /// Frames dropped after the last stored entry, and resets the count.
     pub(crate) fn take_dropped(&mut self) -> u32 {
         core::mem::take(&mut self.dropped)
     }
@@ -166,6 +188,11 @@ impl<const N: usize> EventQueue<N> {
                 len: declared,
             },
             Kind::Ready => Stored::Ready,
+            Kind::Overflow => {
+                let mut n = [0u8; 4];
+                n.copy_from_slice(&first[..4]);
+                Stored::Overflow(u32::from_le_bytes(n))
+            }
             Kind::Data => Stored::Data(DataFrame {
                 header: first,
                 len: declared,
@@ -210,6 +237,19 @@ mod tests {
             })
         );
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn drops_are_reported_where_they_happened() {
+        let mut q = EventQueue::<48>::new();
+        assert!(q.push(&Frame::Line(b"first piece of twenty")));
+        assert!(!q.push(&Frame::Line(b"second piece, dropped")));
+        assert_eq!(q.pop(), Some(Stored::Line(b"first piece of twenty")));
+        assert!(q.push(&Frame::Line(b"third")));
+        assert_eq!(q.pop(), Some(Stored::Overflow(1)));
+        assert_eq!(q.pop(), Some(Stored::Line(b"third")));
+        assert_eq!(q.pop(), None);
+        assert!(!q.has_dropped());
     }
 
     #[test]
