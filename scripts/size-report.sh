@@ -6,7 +6,7 @@
 # sizes (llvm-nm), and the Blue Pill application's peak stack under QEMU (the `qemu`
 # build paints its stack, runs the whole end-to-end flow of scripts/qemu-e2e.sh and
 # reports the deepest word used). Writes the `## Firmware size and memory` section to
-# FIRMWARE.md (or the file given with --out) and prints it.
+# target/FIRMWARE.md (or the file given with --out) and prints it; BENCHMARKS.md quotes it.
 #
 # Usage: scripts/size-report.sh [--install] [--out FILE] [--no-stack]
 #   --install   install what is missing (rustup: targets, llvm-tools; and what
@@ -17,7 +17,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
-OUT_FILE="$ROOT/FIRMWARE.md"
+OUT_FILE="$ROOT/target/FIRMWARE.md"
 INSTALL=0
 STACK=1
 while [ $# -gt 0 ]; do
