@@ -59,3 +59,14 @@ fn beken_publish_result_line_is_final() {
         c.release().0.assert_done();
     }
 }
+
+/// Every Combo-AT `+EVENT:` line is unsolicited, typed or not: it never joins a reply.
+#[test]
+fn untyped_event_lines_are_known_urcs() {
+    for line in [&b"+EVENT:MQTT_SUB,a,b/c,3,abc"[..], b"+EVENT:SocketSeed,1,2"] {
+        assert!(Urc::is_known_line(line));
+        assert_eq!(Urc::parse_line(line), Urc::Line(line));
+    }
+    assert!(Urc::is_known_line(b"+EVENT:WIFI_GOT_IP"));
+    assert!(!Urc::is_known_line(b"+EVENTS:x"));
+}
