@@ -102,7 +102,9 @@ start() {
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
-log_dest file $dir/mosquitto.log
+# stderr, not a file: run as root, mosquitto drops to its own user and could not
+# open a file in this directory (mode 0700); the inherited descriptor still works.
+log_dest stderr
 log_type error
 log_type warning
 log_type notice
@@ -115,12 +117,12 @@ EOF
     local _
     for _ in $(seq 1 200); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            log "mosquitto (PID $pid) listening on 127.0.0.1:$port; config and log in $dir"
+            log "mosquitto (PID $pid) listening on 127.0.0.1:$port; config and log (mosquitto.out) in $dir"
             printf 'export AT_WIFI_BROKER=127.0.0.1:%s\n' "$port"
             return 0
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
-            cat "$dir/mosquitto.out" "$dir/mosquitto.log" >&2 2>/dev/null || true
+            cat "$dir/mosquitto.out" >&2 2>/dev/null || true
             rm -f "$PID_FILE"
             die "mosquitto exited before listening on 127.0.0.1:$port"
         fi

@@ -63,7 +63,10 @@ fn beken_publish_result_line_is_final() {
 /// Every Combo-AT `+EVENT:` line is unsolicited, typed or not: it never joins a reply.
 #[test]
 fn untyped_event_lines_are_known_urcs() {
-    for line in [&b"+EVENT:MQTT_SUB,a,b/c,3,abc"[..], b"+EVENT:SocketSeed,1,2"] {
+    for line in [
+        &b"+EVENT:MQTT_SUB,a,b/c,3,abc"[..],
+        b"+EVENT:SocketSeed,1,2",
+    ] {
         assert!(Urc::is_known_line(line));
         assert_eq!(Urc::parse_line(line), Urc::Line(line));
     }

@@ -316,6 +316,10 @@ impl MqttLink {
         while Instant::now() < end && !self.done.load(Ordering::SeqCst) {
             thread::sleep(Duration::from_millis(2));
         }
+        // The DISCONNECT may still sit in the relay on its way to the broker: cutting now
+        // would lose it and the broker would publish the will. The client closed its side,
+        // so the relay forwards what is left and closes by itself; give it that time.
+        thread::sleep(Duration::from_millis(250));
         self.stop.store(true, Ordering::SeqCst);
         self.relay.cut();
     }
