@@ -708,6 +708,109 @@ where
     }
 }
 
+/// What the MQTT session ([`crate::mqtt::Mqtt`]) and the socket set
+/// ([`crate::net::SocketSet`]) need from a client: implemented by [`Client`] for every UART,
+/// clock and buffer size, so their methods take `&mut impl AtClient` instead of repeating
+/// the client's six type parameters.
+///
+/// Each method does what the [`Client`] method of the same name does (see there for the
+/// limits and errors); [`AtClient::now_ms`] reads the client's [`Clock`]. Implement it for
+/// a wrapper (one that logs, or shares a client) by forwarding to a [`Client`]: the session
+/// and the socket set rely on the forwarding being faithful (every event returned once, in
+/// order).
+///
+/// ```
+/// use at_wifi::{AtClient, Dialect, Error};
+/// use at_wifi::command::basic::At;
+///
+/// // A helper that works with any client.
+/// fn alive(client: &mut impl AtClient) -> Result<(), Error> {
+///     client.send(&At)?;
+///     Ok(())
+/// }
+///
+/// # #[cfg(feature = "std")] {
+/// let mut uart = at_wifi::mock::MockUart::new();
+/// uart.expect(b"AT\r\n", b"AT\r\n\r\nOK\r\n");
+/// let clock = uart.clock();
+/// let mut client: at_wifi::Client<_, _> = at_wifi::Client::new(uart, clock, Dialect::EspAt);
+/// alive(&mut client).unwrap();
+/// # }
+/// ```
+pub trait AtClient {
+    /// The dialect the client speaks.
+    fn dialect(&self) -> Dialect;
+    /// The clock's current time in milliseconds.
+    fn now_ms(&mut self) -> u64;
+    /// The reply lines of the last command ([`Client::last_reply`]).
+    fn last_reply(&self) -> &[u8];
+    /// Sends a command and waits for its result ([`Client::send`]).
+    fn send<Cmd>(&mut self, cmd: &Cmd) -> Result<Cmd::Response, Error>
+    where
+        Cmd: AtatCmd + Serialize;
+    /// Sends a command, waits for `>`, writes `data` ([`Client::send_with_data`]).
+    fn send_with_data<Cmd>(&mut self, cmd: &Cmd, data: &[u8]) -> Result<Cmd::Response, Error>
+    where
+        Cmd: AtatCmd + Serialize;
+    /// Sends a preformatted line ([`Client::send_line`]).
+    fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error>;
+    /// The next event, without waiting ([`Client::poll`]).
+    fn poll(&mut self) -> Result<Option<Event<'_>>, Error>;
+    /// The next event, waiting up to `timeout_ms` ([`Client::wait_event`]).
+    fn wait_event(&mut self, timeout_ms: u32) -> Result<Option<Event<'_>>, Error>;
+    /// How many events are queued ([`Client::pending_events`]).
+    fn pending_events(&mut self) -> usize;
+}
+
+impl<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize> AtClient
+    for Client<U, C, RX, RESP, TX, EV>
+where
+    U: Read + ReadReady + Write,
+    C: Clock,
+{
+    fn dialect(&self) -> Dialect {
+        Client::dialect(self)
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    fn last_reply(&self) -> &[u8] {
+        Client::last_reply(self)
+    }
+
+    fn send<Cmd>(&mut self, cmd: &Cmd) -> Result<Cmd::Response, Error>
+    where
+        Cmd: AtatCmd + Serialize,
+    {
+        Client::send(self, cmd)
+    }
+
+    fn send_with_data<Cmd>(&mut self, cmd: &Cmd, data: &[u8]) -> Result<Cmd::Response, Error>
+    where
+        Cmd: AtatCmd + Serialize,
+    {
+        Client::send_with_data(self, cmd, data)
+    }
+
+    fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error> {
+        Client::send_line(self, line, timeout_ms)
+    }
+
+    fn poll(&mut self) -> Result<Option<Event<'_>>, Error> {
+        Client::poll(self)
+    }
+
+    fn wait_event(&mut self, timeout_ms: u32) -> Result<Option<Event<'_>>, Error> {
+        Client::wait_event(self, timeout_ms)
+    }
+
+    fn pending_events(&mut self) -> usize {
+        Client::pending_events(self)
+    }
+}
+
 /// Routes one frame to the running command or to the event queue.
 struct Router<'r, const RESP: usize, const EV: usize> {
     ex: &'r mut Exchange,

@@ -21,7 +21,7 @@ mod queue;
 pub mod serial;
 pub mod urc;
 
-pub use client::{Client, Config, Event, Stats};
+pub use client::{AtClient, Client, Config, Event, Stats};
 #[cfg(feature = "std")]
 pub use clock::StdClock;
 pub use clock::{Clock, DelayClock};

@@ -92,7 +92,7 @@
 //! No call waits without a deadline: commands have their timeouts, receives never wait
 //! ([`SocketSet::receive_timeout`] waits as long as it is told).
 
-use crate::client::{Client, Event};
+use crate::client::{AtClient, Client, Event};
 use crate::clock::Clock;
 use crate::command::combo::{combo_only, write_ipv4, write_u32};
 use crate::command::mqtt::AsyncResult;
@@ -518,15 +518,7 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     ///
     /// Errors: [`NetError::At`] with [`Error::Unsupported`] outside Combo-AT, or the
     /// command's error.
-    pub fn init<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        mode: ReceiveMode,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn init<A: AtClient>(&mut self, client: &mut A, mode: ReceiveMode) -> Result<(), NetError> {
         let cmd = SocketRecvCfg::new(client.dialect(), mode)?;
         self.pump(client)?;
         let r = client.send(&cmd);
@@ -560,18 +552,14 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     ///
     /// Errors: [`NetError::AlreadyConnected`], [`NetError::Unsupported`] for other kinds,
     /// [`NetError::At`] (a bad host, the module refused, timed out …), [`NetError::Reset`].
-    pub fn connect<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
         kind: SocketKind,
         host: &str,
         port: u16,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), NetError> {
         let t = match kind {
             SocketKind::Tcp => SocketType::TcpClient,
             SocketKind::Udp => SocketType::UdpClient,
@@ -597,17 +585,13 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// Opens a socket and connects it ([`SocketSet::connect`]); the slot is freed again
     /// when the connection fails.
-    pub fn connect_new<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect_new<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         kind: SocketKind,
         host: &str,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         let h = self.open()?;
         match self.connect(client, h, kind, host, port) {
             Ok(()) => Ok(h),
@@ -619,45 +603,33 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     }
 
     /// A TCP client connected to `host`:`port`.
-    pub fn connect_tcp<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect_tcp<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         host: &str,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         self.connect_new(client, SocketKind::Tcp, host, port)
     }
 
     /// A UDP client sending to `host`:`port`.
-    pub fn connect_udp<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect_udp<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         host: &str,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         self.connect_new(client, SocketKind::Udp, host, port)
     }
 
     /// A TLS client connected to `host`:`port` (certificates set with
     /// [`SslCert`](crate::command::socket::SslCert)).
-    pub fn connect_tls<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect_tls<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         host: &str,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         self.connect_new(client, SocketKind::Tls, host, port)
     }
 
@@ -676,28 +648,20 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     ///
     /// Errors: [`NetError::NotListening`] when it was not bound, [`NetError::At`],
     /// [`NetError::Reset`].
-    pub fn listen<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn listen<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), NetError> {
         self.start_server(client, socket, SocketKind::TcpServer)
     }
 
-    fn start_server<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    fn start_server<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
         kind: SocketKind,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), NetError> {
         let i = self.check(socket)?;
         let s = &self.slots[i];
         if s.phase != Phase::Unconnected {
@@ -724,16 +688,12 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
         Ok(())
     }
 
-    fn new_server<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    fn new_server<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         port: u16,
         kind: SocketKind,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         let h = self.open()?;
         let r = self
             .bind(h, port)
@@ -749,29 +709,21 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// A TCP server listening on `port`; take its connections with
     /// [`SocketSet::accept`].
-    pub fn listen_tcp<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn listen_tcp<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         self.new_server(client, port, SocketKind::TcpServer)
     }
 
     /// A UDP server on `port` (`AT+SOCKET=1,<port>`). It receives from anyone and sends
     /// to the first peer that sent to it.
-    pub fn listen_udp<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn listen_udp<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         port: u16,
-    ) -> Result<SocketHandle, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SocketHandle, NetError> {
         self.new_server(client, port, SocketKind::UdpServer)
     }
 
@@ -782,15 +734,11 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     /// Errors: `WouldBlock` when none waits; [`NetError::NotListening`],
     /// [`NetError::NoFreeSocket`] (the connection keeps waiting), [`NetError::Closed`] /
     /// [`NetError::Reset`] for a server that is gone.
-    pub fn accept<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn accept<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         server: SocketHandle,
-    ) -> nb::Result<(SocketHandle, SocketAddr), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> nb::Result<(SocketHandle, SocketAddr), NetError> {
         self.pump(client)?;
         let si = self.check(server)?;
         let s = &self.slots[si];
@@ -858,16 +806,12 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     /// Errors: [`NetError::Closed`], [`NetError::Reset`], [`NetError::NotConnected`],
     /// [`NetError::ServerCannotSend`], [`NetError::NoPeerYet`],
     /// [`NetError::DatagramTooLarge`], [`NetError::At`].
-    pub fn send<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn send<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
         data: &[u8],
-    ) -> Result<usize, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<usize, NetError> {
         self.pump(client)?;
         let i = self.check(socket)?;
         let s = &self.slots[i];
@@ -913,16 +857,12 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     /// closed connection is all handed out; [`NetError::Reset`]; [`NetError::Overrun`]
     /// (once) when bytes were lost; [`NetError::ServerCannotSend`] on a TCP server;
     /// [`NetError::NotConnected`]; [`NetError::At`].
-    pub fn receive<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn receive<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
         buf: &mut [u8],
-    ) -> nb::Result<usize, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> nb::Result<usize, NetError> {
         self.pump(client)?;
         let i = self.check(socket)?;
         let s = &mut self.slots[i];
@@ -965,16 +905,12 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// Reads one packet for slot `i` into `buf` (the rest into the slot's buffer);
     /// `None` when the module had none.
-    fn read_packet<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    fn read_packet<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         i: usize,
         buf: &mut [u8],
-    ) -> Result<Option<usize>, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<Option<usize>, NetError> {
         let s = &mut self.slots[i];
         // Asking because a notice may be lost (or none came): keep asking until the
         // module has nothing more.
@@ -1042,35 +978,21 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// Like [`SocketSet::receive`], waiting up to `timeout_ms` for data (or for the
     /// connection to end). [`NetError::At`] with [`Error::Timeout`] when nothing came.
-    pub fn receive_timeout<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-    >(
+    pub fn receive_timeout<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
         buf: &mut [u8],
         timeout_ms: u32,
-    ) -> Result<usize, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
-        let deadline = client
-            .clock_mut()
-            .now_ms()
-            .saturating_add(u64::from(timeout_ms));
+    ) -> Result<usize, NetError> {
+        let deadline = client.now_ms().saturating_add(u64::from(timeout_ms));
         loop {
             match self.receive(client, socket, buf) {
                 Ok(n) => return Ok(n),
                 Err(nb::Error::Other(e)) => return Err(e),
                 Err(nb::Error::WouldBlock) => {}
             }
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             if now >= deadline {
                 return Err(NetError::At(Error::Timeout { ms: timeout_ms }));
             }
@@ -1087,15 +1009,11 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     /// did already or lost it in a reboot, and frees the slot — always, even when the
     /// command fails (the error then says the module may still hold the connection).
     /// Closing a server also refuses the connections waiting for [`SocketSet::accept`].
-    pub fn close<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn close<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         socket: SocketHandle,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), NetError> {
         let i = self.check(socket)?;
         let pumped = self.pump(client);
         let s = &self.slots[i];
@@ -1233,26 +1151,15 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
 
     /// Reads the UART and the client's queue: socket events update the sockets, the others
     /// are stored for [`SocketSet::next_event`].
-    pub fn poll<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn poll<A: AtClient>(&mut self, client: &mut A) -> Result<(), NetError> {
         self.pump(client)
     }
 
     /// [`SocketSet::poll`], then the next stored event that is not the sockets' own.
-    pub fn poll_event<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn poll_event<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<Option<Event<'_>>, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+        client: &mut A,
+    ) -> Result<Option<Event<'_>>, NetError> {
         self.pump(client)?;
         Ok(self.next_event())
     }
@@ -1338,17 +1245,13 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     }
 
     /// Creates a module socket and returns its ConID.
-    fn create<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    fn create<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         kind: SocketType,
         host: Option<&str>,
         port: u16,
-    ) -> Result<ConId, NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<ConId, NetError> {
         let d = client.dialect();
         combo_only(d)?;
         let cmd = CreateSocket::new(d, kind, host, port)?;
@@ -1388,14 +1291,7 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     }
 
     /// Reads the client's queue to its end.
-    fn pump<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn pump<A: AtClient>(&mut self, client: &mut A) -> Result<(), NetError> {
         loop {
             match client.poll() {
                 Ok(Some(ev)) => self.absorb(ev),
@@ -1407,14 +1303,7 @@ impl<const N: usize, const BUF: usize, const STASH: usize> SocketSet<N, BUF, STA
     }
 
     /// Deletes the connections the set refused (seeds nobody will accept).
-    fn cleanup<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<(), NetError>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn cleanup<A: AtClient>(&mut self, client: &mut A) -> Result<(), NetError> {
         while let Some(id) = self.to_delete.pop() {
             self.remember_deleted(id);
             let cmd = SocketDel::new(client.dialect(), id)?;
@@ -1765,48 +1654,21 @@ impl LineBuf {
 /// connects to one peer (`AT+SOCKET=2`), so its `receive` reports that peer.
 /// `get_host_by_name` resolves with `AT+WDOMAIN` (IPv4); `get_host_by_address` is
 /// [`NetError::Unsupported`].
-pub struct Net<
-    'a,
-    U,
-    C,
-    const RX: usize,
-    const RESP: usize,
-    const TX: usize,
-    const EV: usize,
-    const N: usize,
-    const BUF: usize,
-    const STASH: usize,
-> {
-    client: &'a mut Client<U, C, RX, RESP, TX, EV>,
+pub struct Net<'a, A, const N: usize, const BUF: usize, const STASH: usize> {
+    client: &'a mut A,
     sockets: &'a mut SocketSet<N, BUF, STASH>,
 }
 
-impl<
-        'a,
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-        const N: usize,
-        const BUF: usize,
-        const STASH: usize,
-    > Net<'a, U, C, RX, RESP, TX, EV, N, BUF, STASH>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
+impl<'a, A: AtClient, const N: usize, const BUF: usize, const STASH: usize>
+    Net<'a, A, N, BUF, STASH>
 {
     /// A stack over `client` and `sockets`.
-    pub fn new(
-        client: &'a mut Client<U, C, RX, RESP, TX, EV>,
-        sockets: &'a mut SocketSet<N, BUF, STASH>,
-    ) -> Self {
+    pub fn new(client: &'a mut A, sockets: &'a mut SocketSet<N, BUF, STASH>) -> Self {
         Net { client, sockets }
     }
 
     /// The client, for other commands.
-    pub fn client(&mut self) -> &mut Client<U, C, RX, RESP, TX, EV> {
+    pub fn client(&mut self) -> &mut A {
         self.client
     }
 
@@ -1856,20 +1718,8 @@ where
     }
 }
 
-impl<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-        const N: usize,
-        const BUF: usize,
-        const STASH: usize,
-    > TcpClientStack for Net<'_, U, C, RX, RESP, TX, EV, N, BUF, STASH>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
+impl<A: AtClient, const N: usize, const BUF: usize, const STASH: usize> TcpClientStack
+    for Net<'_, A, N, BUF, STASH>
 {
     type TcpSocket = SocketHandle;
     type Error = NetError;
@@ -1906,20 +1756,8 @@ where
     }
 }
 
-impl<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-        const N: usize,
-        const BUF: usize,
-        const STASH: usize,
-    > TcpFullStack for Net<'_, U, C, RX, RESP, TX, EV, N, BUF, STASH>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
+impl<A: AtClient, const N: usize, const BUF: usize, const STASH: usize> TcpFullStack
+    for Net<'_, A, N, BUF, STASH>
 {
     fn bind(&mut self, socket: &mut SocketHandle, local_port: u16) -> Result<(), NetError> {
         self.sockets.bind(*socket, local_port)
@@ -1937,20 +1775,8 @@ where
     }
 }
 
-impl<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-        const N: usize,
-        const BUF: usize,
-        const STASH: usize,
-    > UdpClientStack for Net<'_, U, C, RX, RESP, TX, EV, N, BUF, STASH>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
+impl<A: AtClient, const N: usize, const BUF: usize, const STASH: usize> UdpClientStack
+    for Net<'_, A, N, BUF, STASH>
 {
     type UdpSocket = SocketHandle;
     type Error = NetError;
@@ -1988,20 +1814,8 @@ where
     }
 }
 
-impl<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-        const N: usize,
-        const BUF: usize,
-        const STASH: usize,
-    > Dns for Net<'_, U, C, RX, RESP, TX, EV, N, BUF, STASH>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
+impl<A: AtClient, const N: usize, const BUF: usize, const STASH: usize> Dns
+    for Net<'_, A, N, BUF, STASH>
 {
     type Error = NetError;
 
