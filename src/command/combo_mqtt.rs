@@ -566,8 +566,9 @@ pub const CONFIG_FIELD_KEEP: usize = 128;
 /// (the guide prints both the 7-field and the 11-field form).
 ///
 /// The password is never kept: [`MqttConfig::has_password`] says whether one is set.
-/// Values holding `,` cannot be told apart in this reply (the module prints them bare):
-/// then only the status is reliable, and parsing fails when the field count is off.
+/// The module prints every value bare, so a `,` inside one cannot be told from a
+/// separator: the will's payload (the last field) may hold commas; a comma in any other
+/// value shifts the fields after it (and parsing fails when the count is off).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct MqttConfig {
     /// `<MQTT_status>`.
@@ -612,10 +613,18 @@ impl MqttConfig {
     /// Parses the reply lines of `AT+MQTT?`.
     pub fn from_reply(reply: &[u8]) -> Result<Self, Error> {
         let rest = reply_line(reply, b"+MQTT:").ok_or(Error::Parse)?;
+        // The module prints every value bare: split at the first ten commas, so that
+        // the will's payload (the last field) may hold commas.
         let mut f: heapless::Vec<&[u8], 11> = heapless::Vec::new();
-        for p in params(rest) {
-            f.push(p).map_err(|_| Error::Parse)?;
+        let mut left = rest;
+        while f.len() < 10 {
+            let Some(c) = left.iter().position(|&b| b == b',') else {
+                break;
+            };
+            f.push(&left[..c]).map_err(|_| Error::Parse)?;
+            left = &left[c + 1..];
         }
+        f.push(left).map_err(|_| Error::Parse)?;
         if f.len() != 7 && f.len() != 11 {
             return Err(Error::Parse);
         }
