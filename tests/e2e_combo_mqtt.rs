@@ -229,8 +229,7 @@ fn combo_mqtt_round_trip() {
     }
     // Raw: every byte value after the prompt.
     let raw = all_bytes();
-    let cmd = PublishRaw::new(AI, &out, raw.len(), QoS::AtLeastOnce, false).unwrap();
-    st.client.send_with_data(&cmd, &raw).expect("AT+MQTTPUBRAW");
+    publish_raw(&mut st.client, &out, &raw, QoS::AtLeastOnce, false).expect("AT+MQTTPUBRAW");
     assert_bytes(&obs.expect(&out).payload, &raw, name);
     // The 1024-byte limit of AT+MQTTPUB is refused before anything is written.
     assert!(matches!(

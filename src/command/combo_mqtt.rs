@@ -21,7 +21,7 @@
 //! | `AT+MQTT` | [`Connect`] | `OK`, then `+EVENT:MQTT_CONNECT` ([`MqttEvent::Connected`]) |
 //! | `AT+MQTT?` | [`GetConfig`] | `+MQTT:<status>,<host>,<port>,…` → [`MqttConfig`] |
 //! | `AT+MQTTPUB=<topic>,<qos>,<retain>,<payload>` | [`Publish`] | `OK` |
-//! | `AT+MQTTPUBRAW=<topic>,<qos>,<retain>,<length>` + data after `>` | [`PublishRaw`] | `OK` |
+//! | `AT+MQTTPUBRAW=<topic>,<qos>,<retain>,<length>` + data after `>` | [`PublishRaw`], [`publish_raw`] | `OK` |
 //! | `AT+MQTTSUB=<topic>,<qos>` | [`Subscribe`] | `OK` |
 //! | `AT+MQTTSUB?` | [`GetSubscriptions`] | `<status>,<topic>` lines → [`Subscriptions`] |
 //! | `AT+MQTTUNSUB=<topic>` | [`Unsubscribe`] | `OK` |
@@ -807,6 +807,28 @@ impl<'a> PublishRaw<'a> {
     pub fn length(&self) -> usize {
         self.length as usize
     }
+}
+
+/// Publishes `data` (any bytes) on `topic` with [`PublishRaw`], announcing exactly
+/// `data.len()` bytes: the prompt, the data, `OK`. (A [`PublishRaw`] sent by hand with data
+/// of another length leaves the module waiting for the rest, or takes the excess as a
+/// command line.)
+///
+/// Errors: those of [`PublishRaw::new`] (checked before anything is written) and of
+/// [`Client::send_with_data`](crate::Client::send_with_data).
+pub fn publish_raw<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    client: &mut crate::Client<U, C, RX, RESP, TX, EV>,
+    topic: &str,
+    data: &[u8],
+    qos: QoS,
+    retain: bool,
+) -> Result<(), Error>
+where
+    U: embedded_io::Read + embedded_io::ReadReady + embedded_io::Write,
+    C: crate::Clock,
+{
+    let cmd = PublishRaw::new(client.dialect(), topic, data.len(), qos, retain)?;
+    client.send_with_data(&cmd, data).map(|_| ())
 }
 
 // ---------------------------------------------------------------------------------------
