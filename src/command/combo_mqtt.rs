@@ -290,7 +290,7 @@ impl Serialize for Quoted<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetHost<'a> {
-    key: ConfigKey,
+    which: ConfigKey,
     host: HostName<'a>,
 }
 
@@ -301,7 +301,7 @@ impl<'a> SetHost<'a> {
     pub fn new(dialect: Dialect, host: &'a str) -> Result<Self, Error> {
         combo_only(dialect)?;
         Ok(SetHost {
-            key: ConfigKey::Host,
+            which: ConfigKey::Host,
             host: HostName::new("host", host)?,
         })
     }
@@ -313,7 +313,7 @@ impl<'a> SetHost<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetPort {
-    key: ConfigKey,
+    which: ConfigKey,
     port: u16,
 }
 
@@ -328,7 +328,7 @@ impl SetPort {
             return Err(invalid("port", "0"));
         }
         Ok(SetPort {
-            key: ConfigKey::Port,
+            which: ConfigKey::Port,
             port,
         })
     }
@@ -338,7 +338,7 @@ impl SetPort {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetScheme {
-    key: ConfigKey,
+    which: ConfigKey,
     scheme: Scheme,
 }
 
@@ -349,7 +349,7 @@ impl SetScheme {
     pub fn new(dialect: Dialect, scheme: Scheme) -> Result<Self, Error> {
         combo_only(dialect)?;
         Ok(SetScheme {
-            key: ConfigKey::Scheme,
+            which: ConfigKey::Scheme,
             scheme,
         })
     }
@@ -363,7 +363,7 @@ impl SetScheme {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetClientId<'a> {
-    key: ConfigKey,
+    which: ConfigKey,
     client_id: ComboText<'a>,
 }
 
@@ -376,7 +376,7 @@ impl<'a> SetClientId<'a> {
         combo_only(dialect)?;
         non_empty("client_id", client_id.as_bytes())?;
         Ok(SetClientId {
-            key: ConfigKey::ClientId,
+            which: ConfigKey::ClientId,
             client_id: ComboText::new("client_id", client_id)?,
         })
     }
@@ -389,7 +389,7 @@ impl<'a> SetClientId<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetUsername<'a> {
-    key: ConfigKey,
+    which: ConfigKey,
     username: ComboText<'a>,
 }
 
@@ -404,7 +404,7 @@ impl<'a> SetUsername<'a> {
             return Err(invalid("username", "longer than 63 bytes"));
         }
         Ok(SetUsername {
-            key: ConfigKey::Username,
+            which: ConfigKey::Username,
             username: ComboText::new("username", username)?,
         })
     }
@@ -417,7 +417,7 @@ impl<'a> SetUsername<'a> {
 #[derive(Clone, Copy, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetPassword<'a> {
-    key: ConfigKey,
+    which: ConfigKey,
     password: ComboText<'a>,
 }
 
@@ -432,7 +432,7 @@ impl<'a> SetPassword<'a> {
             return Err(invalid("password", "longer than 63 bytes"));
         }
         Ok(SetPassword {
-            key: ConfigKey::Password,
+            which: ConfigKey::Password,
             password: ComboText::new("password", password)?,
         })
     }
@@ -455,7 +455,7 @@ impl fmt::Debug for SetPassword<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
 #[at_cmd("+MQTT", NoResponse, parse = ok_reply, timeout_ms = 5000, termination = "\r\n")]
 pub struct SetWill<'a> {
-    key: ConfigKey,
+    which: ConfigKey,
     topic: Quoted<'a>,
     qos: QoS,
     retain: u8,
@@ -483,7 +483,7 @@ impl<'a> SetWill<'a> {
         combo_only(dialect)?;
         pub_topic(topic)?;
         Ok(SetWill {
-            key: ConfigKey::Will,
+            which: ConfigKey::Will,
             topic: Quoted::new("topic", topic.as_bytes())?,
             qos,
             retain: u8::from(retain),
@@ -497,7 +497,7 @@ impl<'a> SetWill<'a> {
     pub fn clear(dialect: Dialect) -> Result<Self, Error> {
         combo_only(dialect)?;
         Ok(SetWill {
-            key: ConfigKey::Will,
+            which: ConfigKey::Will,
             topic: Quoted(b""),
             qos: QoS::AtMostOnce,
             retain: 0,
