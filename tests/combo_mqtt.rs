@@ -675,6 +675,36 @@ fn events_typed() {
         );
         c.release().0.assert_done();
     }
+    // A topic with a comma: the client cannot frame it by length (it takes the second
+    // field for the length), so the message comes as a line; it is recovered from it.
+    for chunk in CHUNKS {
+        let mut uart = MockUart::new();
+        uart.set_chunk(chunk);
+        uart.expect(
+            b"AT\r\n",
+            b"\r\nOK\r\n+EVENT:MQTT_SUB,a,b,3,x,y\r\n+EVENT:MQTT_SUB,a,b,2,3,xyz\r\n",
+        );
+        let mut c = client(uart);
+        c.send(&at_wifi::command::basic::At).unwrap();
+        let mut got = Vec::new();
+        while let Some(Event::Urc(u)) = c.poll().unwrap() {
+            match MqttEvent::from_urc(&u) {
+                Some(MqttEvent::Message(m)) => got.push((m.topic.to_vec(), m.data.to_vec())),
+                other => panic!("chunk {chunk}: {u:?} -> {other:?}"),
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                (b"a,b".to_vec(), b"x,y".to_vec()),
+                (b"a,b,2".to_vec(), b"xyz".to_vec())
+            ],
+            "chunk {chunk}"
+        );
+        c.release().0.assert_done();
+    }
+    assert_eq!(MqttEvent::parse_line(b"+EVENT:MQTT_SUB,a,9,x"), None);
+    assert_eq!(MqttEvent::parse_line(b"+EVENT:MQTT_SUB,,1,x"), None);
     // Lines and URCs that are none.
     assert_eq!(MqttEvent::parse_line(b"+EVENT:SocketDown,1,2"), None);
     assert_eq!(MqttEvent::parse_line(b"+EVENT:MQTT_CONNECTED"), None);

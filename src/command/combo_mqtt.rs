@@ -34,7 +34,10 @@
 //!
 //! Events ([`MqttEvent`]): `+EVENT:MQTT_CONNECT`, `+EVENT:MQTT_DISCONNECT`,
 //! `+EVENT:MQTT_MALLOC_ERROR`, and `+EVENT:MQTT_SUB,<topic>,<len>,<data>` (an incoming
-//! message, framed by length by the client and typed as [`Urc::MqttMessage`]).
+//! message, framed by length by the client and typed as [`Urc::MqttMessage`]; the module
+//! prints the topic bare, so a topic holding a comma defeats that framing: such a message
+//! is recovered from its line by [`MqttEvent::parse_line`] when its payload holds no line
+//! break).
 //!
 //! Every constructor takes the [`Dialect`] and answers [`Error::Unsupported`] for any but
 //! [`Dialect::AiThinker`]; limits are checked before anything is written
@@ -1441,13 +1444,44 @@ impl<'a> MqttEvent<'a> {
     }
 
     /// Types an event line (without its line end); `None` for any other line.
-    pub fn parse_line(line: &[u8]) -> Option<MqttEvent<'a>> {
+    ///
+    /// A whole `+EVENT:MQTT_SUB,<topic>,<len>,<data>` line is typed too: the client frames
+    /// these messages by length, taking `<len>` from the second field, so a message whose
+    /// topic holds a comma reaches here as a plain line. It is recovered when the line
+    /// ends in `,<len>,<data>` with exactly `<len>` bytes of data (the rightmost such
+    /// split); a payload holding a line break cannot be recovered (its pieces come as
+    /// separate lines).
+    pub fn parse_line(line: &'a [u8]) -> Option<MqttEvent<'a>> {
         match trim(line) {
             b"+EVENT:MQTT_CONNECT" => Some(MqttEvent::Connected),
             b"+EVENT:MQTT_DISCONNECT" => Some(MqttEvent::Disconnected),
             b"+EVENT:MQTT_MALLOC_ERROR" => Some(MqttEvent::MallocError),
-            _ => None,
+            _ => Self::unframed_message(line).map(MqttEvent::Message),
         }
+    }
+
+    fn unframed_message(line: &'a [u8]) -> Option<MqttMessage<'a>> {
+        let rest = line.strip_prefix(b"+EVENT:MQTT_SUB,")?;
+        // Data starts after a comma at `d`; the length field sits between the comma
+        // before it (`l`) and `d`; the topic is what precedes `l`.
+        let mut end = rest.len();
+        while let Some(d) = rest[..end].iter().rposition(|&b| b == b',') {
+            end = d;
+            let Some(l) = rest[..d].iter().rposition(|&b| b == b',') else {
+                break;
+            };
+            let data = &rest[d + 1..];
+            if l > 0 && number::<usize>(&rest[l + 1..d]) == Some(data.len()) {
+                return Some(MqttMessage {
+                    link: None,
+                    topic: unquote(&rest[..l]),
+                    data,
+                    len: data.len(),
+                    truncated: false,
+                });
+            }
+        }
+        None
     }
 }
 
