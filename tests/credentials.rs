@@ -18,6 +18,7 @@
 
 use at_wifi::command::basic::EchoOn;
 use at_wifi::command::combo::{self, GetJoinStatus};
+use at_wifi::command::combo_mqtt;
 use at_wifi::command::mqtt::{
     MqttLongPassword, MqttUserCfg, MqttUserCfgInfo, MqttUserCfgQuery, Scheme,
 };
@@ -127,6 +128,14 @@ fn commands_holding_secrets_redact_them_in_debug() {
     assert_debug_clean("combo::JoinAp", &join);
     let cert = SslCert::new(Dialect::AiThinker, CertKind::ClientKey, KEY_LINE.len()).unwrap();
     assert_debug_clean("SslCert", &cert);
+    for pw in [COMBO_PASS.to_string(), quoted.clone()] {
+        let set = combo_mqtt::SetPassword::new(Dialect::AiThinker, &pw).unwrap();
+        assert_debug_clean("combo_mqtt::SetPassword", &set);
+        assert!(String::from_utf8_lossy(&wire(&set)).contains(MARKER));
+    }
+    let cert =
+        combo_mqtt::SetCert::new(Dialect::AiThinker, CertKind::ClientKey, KEY_LINE.len()).unwrap();
+    assert_debug_clean("combo_mqtt::SetCert", &cert);
 }
 
 #[test]
@@ -151,6 +160,12 @@ fn replies_holding_secrets_redact_them_in_debug() {
     if let Ok(status) = combo::JoinStatus::from_reply(reply.as_bytes()) {
         assert_debug_clean("JoinStatus", &status);
     }
+
+    // Combo-AT's `AT+MQTT?` prints the MQTT password back: it is not kept.
+    let reply = format!("+MQTT:3,h,1883,1,dev,user,{COMBO_PASS},t,0,0,m\r\nOK\r\n");
+    let cfg = combo_mqtt::MqttConfig::from_reply(reply.as_bytes()).unwrap();
+    assert!(cfg.has_password);
+    assert_debug_clean("combo_mqtt::MqttConfig", &cfg);
 }
 
 #[test]
@@ -166,6 +181,8 @@ fn errors_about_secrets_do_not_show_them() {
         JoinAp::new(Dialect::EspAt, "home", &with_crlf).unwrap_err(),
         combo::JoinAp::new(Dialect::AiThinker, "home", &too_long).unwrap_err(),
         combo::JoinAp::new(Dialect::AiThinker, "home", &with_crlf).unwrap_err(),
+        combo_mqtt::SetPassword::new(Dialect::AiThinker, &too_long).unwrap_err(),
+        combo_mqtt::SetPassword::new(Dialect::AiThinker, &with_crlf).unwrap_err(),
     ];
     for e in &errors {
         assert_error_clean("Error", e);
@@ -332,6 +349,40 @@ fn combo_flow_shows_no_secret() {
     capture::check();
 }
 
+/// Combo-AT MQTT with echo on: set the password (the line comes back as the echo), read
+/// the configuration (the module prints the password back), connect. Every value
+/// returned and every event is checked; so are the log records.
+#[test]
+fn combo_mqtt_flow_shows_no_secret() {
+    capture::install();
+    let d = Dialect::AiThinker;
+    let set = combo_mqtt::SetPassword::new(d, COMBO_PASS).unwrap();
+    let line = wire(&set);
+    let mut uart = MockUart::new();
+    uart.set_chunk(3);
+    uart.expect(&line, &echoed(&line, b"\r\nOK\r\n"));
+    let get = combo_mqtt::GetConfig::new(d).unwrap();
+    let reply = format!("+MQTT:0,h,1883,1,dev,user,{COMBO_PASS},,0,0,\r\nOK\r\n");
+    uart.expect(&wire(&get), &echoed(&wire(&get), reply.as_bytes()));
+    let conn = combo_mqtt::Connect::new(d).unwrap();
+    uart.expect(
+        &wire(&conn),
+        &echoed(&wire(&conn), b"\r\nOK\r\n+EVENT:MQTT_CONNECT\r\n"),
+    );
+    let clock = uart.clock();
+    let mut c: Client<_, _> = Client::new(uart, clock, d);
+    let r = c.send(&set);
+    assert_debug_clean("SetPassword result", &r);
+    assert!(r.is_ok(), "{r:?}");
+    let cfg = c.send(&get).unwrap();
+    assert!(cfg.has_password);
+    assert_debug_clean("MqttConfig", &cfg);
+    c.send(&conn).unwrap();
+    assert_eq!(drain_events(&mut c), 1);
+    c.release().0.assert_done();
+    capture::check();
+}
+
 /// A command line holding a password, echoed (echo on) after the command timed out — the
 /// module was stuck — must not come out of `poll` / `wait_event` as an event that shows
 /// the password (a raw `Urc::Line` prints its bytes).
@@ -399,6 +450,7 @@ const COVERED: &[&str] = &[
     "MqttUserCfgInfo", // replies_holding_secrets_redact_them_in_debug
     "JoinAp",          // commands_… (wifi::JoinAp and combo::JoinAp)
     "MqttOptions",     // commands_holding_secrets_redact_them_in_debug
+    "SetPassword",     // commands_… and combo_mqtt_flow_shows_no_secret (combo_mqtt)
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -496,7 +548,13 @@ fn secret_holders() -> Vec<Holder> {
 fn types_holding_secrets_redact_debug_and_have_no_defmt_format() {
     let holders = secret_holders();
     let names: Vec<&str> = holders.iter().map(|h| h.name.as_str()).collect();
-    for expected in ["MqttUserCfg", "MqttUserCfgInfo", "JoinAp", "MqttOptions"] {
+    for expected in [
+        "MqttUserCfg",
+        "MqttUserCfgInfo",
+        "JoinAp",
+        "MqttOptions",
+        "SetPassword",
+    ] {
         assert!(
             names.contains(&expected),
             "the scan missed {expected}: {names:?}"

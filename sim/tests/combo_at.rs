@@ -286,3 +286,67 @@ fn combo_mqtt() {
         "\r\nOK\r\n+EVENT:MQTT_DISCONNECT\r\n"
     );
 }
+
+#[test]
+fn combo_mqtt_newer_firmware_commands() {
+    let (_sim, mut u) = sim(Dialect::AiThinker);
+    // Defaults: MQTT 3.1, 120 s / 10 s keepalive, 2048-byte buffers.
+    assert_eq!(
+        x(&mut u, "AT+MQTTVER?", "OK\r\n"),
+        "+MQTTVER:3\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTVER=4", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTVER?", "OK\r\n"),
+        "+MQTTVER:4\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTVER=5", "ERROR\r\n"), "\r\nERROR\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTKEEPALIVE?", "OK\r\n"),
+        "+MQTTKEEPALIVE:120,10\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTKEEPALIVE=60,5", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTKEEPALIVE?", "OK\r\n"),
+        "+MQTTKEEPALIVE:60,5\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        x(&mut u, "AT+MQTTBUF?", "OK\r\n"),
+        "+MQTTBUF:2048,2048\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTBUF=4096,1024", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTBUF?", "OK\r\n"),
+        "+MQTTBUF:4096,1024\r\n\r\nOK\r\n"
+    );
+    // Certificates: prompt, data, OK; queried back; cleared with length 0.
+    assert_eq!(x(&mut u, "AT+MQTTCRET=1,5", ">"), "\r\n>");
+    u.send(b"ca-pe").unwrap();
+    assert_eq!(read(&mut u, "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTCRET=1", "OK\r\n"),
+        "+MQTTCRET:1,5,ca-pe\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTCRET=1,0", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTTCRET=1", "OK\r\n"),
+        "+MQTTCRET:1,0,\r\n\r\nOK\r\n"
+    );
+    assert_eq!(x(&mut u, "AT+MQTTCRET=4", "ERROR\r\n"), "\r\nERROR\r\n");
+    // Scheme 2 (SSL) is taken; the simulator has no TLS, so the connection fails.
+    join(&mut u);
+    let port = broker_addr().port();
+    for l in [
+        "AT+MQTT=1,127.0.0.1".to_string(),
+        format!("AT+MQTT=2,{port}"),
+        "AT+MQTT=3,2".into(),
+        "AT+MQTT=4,combo-ssl".into(),
+    ] {
+        assert_eq!(x(&mut u, &l, "OK\r\n"), "\r\nOK\r\n");
+    }
+    assert_eq!(x(&mut u, "AT+MQTT=3,3", "ERROR\r\n"), "\r\nERROR\r\n");
+    assert_eq!(
+        x(&mut u, "AT+MQTT", "MQTT_DISCONNECT\r\n"),
+        "\r\nOK\r\n+EVENT:MQTT_DISCONNECT\r\n"
+    );
+}

@@ -5,6 +5,7 @@
 
 pub mod basic;
 pub mod combo;
+pub mod combo_mqtt;
 pub mod esp_error;
 pub mod mqtt;
 pub mod socket;

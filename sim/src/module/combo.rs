@@ -206,16 +206,80 @@ impl Module {
             ("MQTT", op) => self.combo_mqtt(op),
             ("MQTTKEEPALIVE", Op::Set(p)) => {
                 let a = Args::parse(self.d, p);
-                a.count(1, 2).and_then(|_| a.int_in(0, 0, 7200)).map(|v| {
-                    self.mqtt.combo.keepalive = v as u64;
-                    self.ok();
-                })
+                a.count(1, 2)
+                    .and_then(|_| a.int_in(0, 1, 65535))
+                    .and_then(|v| {
+                        let tcp = if a.absent(1) {
+                            0
+                        } else {
+                            a.int_in(1, 1, 65535)?
+                        };
+                        self.mqtt.combo.keepalive = v as u64;
+                        self.mqtt.combo.tcp_keepalive = tcp as u64;
+                        self.ok();
+                        Ok(())
+                    })
             }
             ("MQTTKEEPALIVE", Op::Query) => {
                 let k = self.combo_keepalive();
-                self.line(format!("+MQTTKEEPALIVE:{k}"));
+                let t = match self.mqtt.combo.tcp_keepalive {
+                    0 => 10,
+                    t => t,
+                };
+                self.line(format!("+MQTTKEEPALIVE:{k},{t}"));
                 self.ok();
                 Ok(())
+            }
+            ("MQTTVER", Op::Set(p)) => {
+                let a = Args::parse(self.d, p);
+                a.count(1, 1).and_then(|_| a.int_in(0, 3, 4)).map(|v| {
+                    self.mqtt.combo.version = v as u8;
+                    self.ok();
+                })
+            }
+            ("MQTTVER", Op::Query) => {
+                let v = self.mqtt.combo.version.max(3);
+                self.line(format!("+MQTTVER:{v}"));
+                self.ok();
+                Ok(())
+            }
+            ("MQTTBUF", Op::Set(p)) => {
+                let a = Args::parse(self.d, p);
+                a.count(2, 2)
+                    .and_then(|_| Ok((a.int_in(0, 1, 65536)?, a.int_in(1, 1, 65536)?)))
+                    .map(|(s, r)| {
+                        self.mqtt.combo.buf = (s as usize, r as usize);
+                        self.ok();
+                    })
+            }
+            ("MQTTBUF", Op::Query) => {
+                let (s, r) = self.combo_buf();
+                self.line(format!("+MQTTBUF:{s},{r}"));
+                self.ok();
+                Ok(())
+            }
+            ("MQTTCRET", Op::Set(p)) => {
+                let a = Args::parse(self.d, p);
+                a.count(1, 2).and_then(|_| {
+                    let t = a.int_in(0, 1, 3)? as u8;
+                    let slot = usize::from(t - 1);
+                    if a.absent(1) {
+                        let c = self.mqtt.combo.certs[slot].clone();
+                        self.emit(format!("+MQTTCRET:{t},{},", c.len()).as_bytes());
+                        self.emit(&c);
+                        self.emit(b"\r\n");
+                        self.ok();
+                    } else {
+                        let n = a.int_in(1, 0, 16384)? as usize;
+                        if n == 0 {
+                            self.mqtt.combo.certs[slot].clear();
+                            self.ok();
+                        } else {
+                            self.prompt(DataThen::MqttCert(t), n, None);
+                        }
+                    }
+                    Ok(())
+                })
             }
             ("MQTTDISCONN", Op::Exec) => {
                 let was = self.mqtt.up || self.mqtt.link.is_some();
@@ -276,7 +340,7 @@ impl Module {
                 "WMODE" | "WJAP" | "WDISCONNECT" | "WAUTOCONN" | "SOCKET" | "SOCKETSEND"
                 | "SOCKETSENDLINE" | "SOCKETREAD" | "SOCKETDEL" | "SOCKETRECVCFG" | "SOCKETAUTOTT"
                 | "SSLCRET" | "WDOMAIN" | "WDNS" | "MQTTKEEPALIVE" | "MQTTDISCONN" | "MQTTPUB"
-                | "MQTTPUBRAW" | "MQTTSUB" | "MQTTUNSUB",
+                | "MQTTPUBRAW" | "MQTTSUB" | "MQTTUNSUB" | "MQTTVER" | "MQTTBUF" | "MQTTCRET",
                 _,
             ) => Err(Fail::OpError),
             _ => return None,
@@ -526,6 +590,12 @@ impl Module {
     // -----------------------------------------------------------------------------------
     // MQTT
 
+    /// `AT+MQTTBUF`'s sizes, the defaults (2048) where unset.
+    pub(crate) fn combo_buf(&self) -> (usize, usize) {
+        let (s, r) = self.mqtt.combo.buf;
+        (if s == 0 { 2048 } else { s }, if r == 0 { 2048 } else { r })
+    }
+
     fn combo_keepalive(&self) -> u64 {
         match self.mqtt.combo.keepalive {
             0 => 120,
@@ -557,6 +627,9 @@ impl Module {
                 };
                 self.ok();
                 self.start_link(opts, &c.host, c.port);
+                if c.scheme == 2 {
+                    self.mqtt_connect_failed("no TLS in the simulator".into());
+                }
                 Ok(())
             }
             Op::Query => {
@@ -601,7 +674,9 @@ impl Module {
                         c.host = h;
                     }
                     2 => c.port = a.int_in(1, 1, 65535)? as u16,
-                    3 => c.scheme = a.int_in(1, 1, 1)? as u8,
+                    // 2 (SSL) is taken as newer firmware does; the simulator has no TLS,
+                    // so such a connection fails (`+EVENT:MQTT_DISCONNECT`).
+                    3 => c.scheme = a.int_in(1, 1, 2)? as u8,
                     4 => {
                         let v = a.text(1)?;
                         if v.len() > 128 {

@@ -84,6 +84,7 @@ pub(crate) enum DataThen {
     },
     SocketSend(u32),
     SslCert(u8),
+    MqttCert(u8),
 }
 
 pub(crate) struct DataMode {
@@ -548,6 +549,17 @@ impl Module {
             DataThen::SocketSend(id) => self.socket_send_done(id, &data),
             DataThen::SslCert(t) => {
                 if let Some(slot) = self.flash.ssl.get_mut(usize::from(t.saturating_sub(1))) {
+                    *slot = data;
+                }
+                self.ok();
+            }
+            DataThen::MqttCert(t) => {
+                if let Some(slot) = self
+                    .mqtt
+                    .combo
+                    .certs
+                    .get_mut(usize::from(t.saturating_sub(1)))
+                {
                     *slot = data;
                 }
                 self.ok();

@@ -51,6 +51,17 @@ pub(crate) struct ComboCfg {
     pub password: String,
     pub will: Option<Will>,
     pub keepalive: u64,
+    /// `AT+MQTTKEEPALIVE`'s second value: the TCP keepalive of the MQTT socket (0 = the
+    /// default, 10 s).
+    pub tcp_keepalive: u64,
+    /// `AT+MQTTVER`: 3 (MQTT 3.1, the default when 0) or 4 (3.1.1). Recorded only: the
+    /// relay speaks 3.1.1 to the broker whatever it says.
+    pub version: u8,
+    /// `AT+MQTTBUF`: send and receive buffer sizes (0 = the default, 2048). Recorded
+    /// only.
+    pub buf: (usize, usize),
+    /// `AT+MQTTCRET`: CA, client certificate, client key (RAM only).
+    pub certs: [Vec<u8>; 3],
 }
 
 #[derive(Default)]
