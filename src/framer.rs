@@ -307,36 +307,47 @@ impl<const N: usize> Framer<N> {
     /// (line ends, data headers, line starts, full buffers) goes to the general path.
     #[inline]
     pub fn feed(&mut self, input: &[u8]) -> (usize, Option<Frame<'_>>) {
-        if !self.emitted {
-            match self.state {
-                State::Line if self.no_header => {
-                    // One byte of a line that cannot start a data header.
-                    if let [b] = *input {
-                        if b != b'\r' && b != b'\n' && self.len < N {
-                            self.buf[self.len] = b;
-                            self.len += 1;
-                            return (1, None);
-                        }
-                    }
-                }
-                State::Data { header, declared } => {
-                    // Payload bytes that neither complete the payload nor fill the buffer.
-                    let n = input.len();
-                    let end = self.len + n;
-                    if end - header < declared && end < N {
-                        if let [b] = *input {
-                            self.buf[self.len] = b;
-                        } else {
-                            self.buf[self.len..end].copy_from_slice(input);
-                        }
-                        self.len = end;
-                        return (n, None);
-                    }
-                }
-                _ => {}
+        if let [b] = *input {
+            if !self.emitted && self.take_byte(b) {
+                return (1, None);
             }
         }
         self.feed_general(input)
+    }
+
+    /// One byte that changes nothing but the buffer, taken on the spot: a byte between
+    /// lines, a byte of a line that is no data header or of a header's name or quoted
+    /// topic, a payload byte that does not complete the payload. False (nothing done) for
+    /// anything else.
+    #[inline]
+    fn take_byte(&mut self, b: u8) -> bool {
+        match self.state {
+            State::LineStart => matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0),
+            State::Line => {
+                if b == b'\r' || b == b'\n' || self.len == N {
+                    return false;
+                }
+                let plain = match &self.track {
+                    None => self.no_header || (b != b',' && b != b':'),
+                    Some(t) => t.in_quotes && !t.quote_seen && !t.is_num && b != b'"',
+                };
+                if plain {
+                    self.buf[self.len] = b;
+                    self.len += 1;
+                }
+                plain
+            }
+            State::Data { header, declared } => {
+                let end = self.len + 1;
+                if end - header < declared && end < N {
+                    self.buf[self.len] = b;
+                    self.len = end;
+                    return true;
+                }
+                false
+            }
+            _ => false,
+        }
     }
 
     /// [`Self::feed`] for every state and input.
