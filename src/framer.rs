@@ -460,7 +460,8 @@ impl<const N: usize> Framer<N> {
                         }
                     }
                     let rest = &input[i..];
-                    match find_line_end(rest) {
+                    // Rare: a plain scan (a second inlined `find_line_end` costs flash).
+                    match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
                         Some(p) => {
                             i += p + 1;
                             self.state = State::LineStart;
@@ -699,25 +700,26 @@ fn strip<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
     same(head, p).then_some(rest)
 }
 
-/// The index of the first CR or LF in `s`, eight bytes at a time.
+/// The index of the first CR or LF in `s`, a machine word (four or eight bytes) at a time.
 #[inline]
 fn find_line_end(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = s.chunks_exact(8);
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xff;
+    const HIGHS: usize = ONES << 7;
+    let mut chunks = s.chunks_exact(W);
     let mut at = 0;
     for c in &mut chunks {
-        let mut word = [0u8; 8];
+        let mut word = [0u8; W];
         word.copy_from_slice(c);
-        let v = u64::from_le_bytes(word);
-        let cr = v ^ (ONES * u64::from(b'\r'));
-        let lf = v ^ (ONES * u64::from(b'\n'));
+        let v = usize::from_le_bytes(word);
+        let cr = v ^ (ONES * usize::from(b'\r'));
+        let lf = v ^ (ONES * usize::from(b'\n'));
         // A zero byte in `cr` or `lf` is a CR or LF in `v`; the lowest flagged byte is exact.
         let hit = (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS;
         if hit != 0 {
             return Some(at + (hit.trailing_zeros() / 8) as usize);
         }
-        at += 8;
+        at += W;
     }
     chunks
         .remainder()
