@@ -5,10 +5,11 @@
 //! takes is [`PromptMode`], which says whether a `>` at the start of a line is the data
 //! prompt (the client sets it while it waits for one) or ordinary text.
 //!
-//! It is incremental and remembers where it stopped, so its cost per byte does not depend
-//! on how the UART hands the bytes over (one at a time or a kilobyte at a time), and it
-//! never rescans what it has already seen. It never panics, never loops and never stalls,
-//! whatever the bytes are.
+//! It is incremental and remembers where it stopped: it never rescans what it has already
+//! seen, so its cost per byte does not grow with what it has buffered. Each [`Framer::feed`]
+//! call has a small fixed cost on top (one byte that only fills the buffer takes a short
+//! inlined path), so handing it bytes in batches is cheaper than one at a time. It never
+//! panics, never loops and never stalls, whatever the bytes are.
 //!
 //! What it recognises:
 //!
