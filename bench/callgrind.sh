@@ -55,6 +55,12 @@ configs() {
             done
         done
     done
+    # Client level: the framer behind `Client::read_chunk`'s batched reads, and its floor.
+    for imp in client client-copy; do
+        for kind in full compat; do
+            for read in 1 16 64 1024; do echo "$imp $kind $read 64K $TOTAL"; done
+        done
+    done
     # Rescanning test: frames of one length only (64 KiB of each is enough).
     for imp in framer atat copy; do
         for kind in msg64 msg1k; do

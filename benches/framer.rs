@@ -5,8 +5,9 @@
 //! Groups:
 //! - `framer-full/<size> streams`: the framer on 1 MiB of full ESP-AT traffic cut into
 //!   streams of 1 KiB, 64 KiB or one 1 MiB stream, per read size;
-//! - `compat-64KiB`: the framer and atat's `AtDigester` (behind atat's ingress loop) on the
-//!   same 64 KiB of atat-compatible traffic, per read size.
+//! - `compat-64KiB`: the framer (one `feed` loop per read), the framer behind
+//!   `Client::read_chunk`'s batched reads (`client`) and atat's `AtDigester` (behind atat's
+//!   ingress loop) on the same 64 KiB of atat-compatible traffic, per read size.
 //!
 //! `cargo bench --bench framer` runs all (~2 minutes); `-- compat` runs one group.
 
@@ -51,7 +52,7 @@ fn compat(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(stream.bytes.len() as u64));
     // atat at 1-byte reads takes a good fraction of a second per iteration.
     g.sampling_mode(SamplingMode::Flat);
-    for imp in [Imp::Framer, Imp::Atat] {
+    for imp in [Imp::Framer, Imp::Client, Imp::Atat] {
         for read in READ_SIZES {
             let out = run(imp, &stream.bytes, &segs, read);
             verify(imp, &stream, &out).expect("the stream is framed exactly");

@@ -683,9 +683,21 @@ where
     }
 
     /// Reads one chunk and routes every frame in it; returns the bytes read.
+    ///
+    /// After the first read it keeps reading while the UART says more bytes are waiting and
+    /// the chunk has room, so a UART that hands over one byte per read is still framed a
+    /// chunk at a time (the framer's cost per call is then paid once per chunk, not once
+    /// per byte). It never waits for bytes that are not there yet.
     fn read_chunk(&mut self, ex: &mut Exchange) -> Result<usize, Error> {
         let mut chunk = [0u8; CHUNK];
-        let n = self.uart.read(&mut chunk).map_err(uart_err)?;
+        let mut n = self.uart.read(&mut chunk).map_err(uart_err)?;
+        while n > 0 && n < CHUNK && self.uart.read_ready().map_err(uart_err)? {
+            let more = self.uart.read(&mut chunk[n..]).map_err(uart_err)?;
+            if more == 0 {
+                break;
+            }
+            n += more;
+        }
         self.stats.bytes_read += n as u64;
         let mut input = &chunk[..n];
         while !input.is_empty() {

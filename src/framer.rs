@@ -5,10 +5,11 @@
 //! takes is [`PromptMode`], which says whether a `>` at the start of a line is the data
 //! prompt (the client sets it while it waits for one) or ordinary text.
 //!
-//! It is incremental and remembers where it stopped, so its cost per byte does not depend
-//! on how the UART hands the bytes over (one at a time or a kilobyte at a time), and it
-//! never rescans what it has already seen. It never panics, never loops and never stalls,
-//! whatever the bytes are.
+//! It is incremental and remembers where it stopped: it never rescans what it has already
+//! seen, so its cost per byte does not grow with what it has buffered. Each [`Framer::feed`]
+//! call has a small fixed cost on top (one byte that only fills the buffer takes a short
+//! inlined path), so handing it bytes in batches is cheaper than one at a time. It never
+//! panics, never loops and never stalls, whatever the bytes are.
 //!
 //! What it recognises:
 //!
@@ -227,6 +228,22 @@ pub struct Framer<const N: usize> {
     no_header: bool,
     /// A data frame completed at its header: (header length, declared, truncated).
     pending: Option<(usize, usize, bool)>,
+    /// Bit `b % 64` is set for the first byte `b` of every data header prefix: a line whose
+    /// first byte's bit is clear cannot be a data header (a set bit only means it may be).
+    leads: u64,
+}
+
+/// [`Framer::leads`] of a dialect.
+const fn leads(spec: &DialectSpec) -> u64 {
+    let mut bits = 0u64;
+    let mut k = 0;
+    while k < spec.data_headers.len() {
+        if let [b, ..] = spec.data_headers[k].prefix {
+            bits |= 1 << (*b & 63);
+        }
+        k += 1;
+    }
+    bits
 }
 
 impl<const N: usize> Framer<N> {
@@ -242,6 +259,7 @@ impl<const N: usize> Framer<N> {
             track: None,
             no_header: false,
             pending: None,
+            leads: leads(dialect.spec()),
         }
     }
 
@@ -284,7 +302,58 @@ impl<const N: usize> Framer<N> {
     /// Returns how many bytes were consumed and the frame, if one completed. Call again with
     /// the rest of the input: a chunk may hold many frames. The frame borrows the framer's
     /// buffer until the next call.
+    ///
+    /// The common cases of small reads — one more byte of an ordinary line, more payload
+    /// bytes that do not complete the payload — take a short inlined path; everything else
+    /// (line ends, data headers, line starts, full buffers) goes to the general path.
+    #[inline]
     pub fn feed(&mut self, input: &[u8]) -> (usize, Option<Frame<'_>>) {
+        if let [b] = *input {
+            if !self.emitted && self.take_byte(b) {
+                return (1, None);
+            }
+        }
+        self.feed_general(input)
+    }
+
+    /// One byte that changes nothing but the buffer, taken on the spot: a byte between
+    /// lines, a byte of a line that is no data header or of a header's name or quoted
+    /// topic, a payload byte that does not complete the payload. False (nothing done) for
+    /// anything else.
+    #[inline]
+    fn take_byte(&mut self, b: u8) -> bool {
+        match self.state {
+            State::LineStart => matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0),
+            State::Line => {
+                if b == b'\r' || b == b'\n' || self.len == N {
+                    return false;
+                }
+                let plain = match &self.track {
+                    None => self.no_header || (b != b',' && b != b':'),
+                    Some(t) => t.in_quotes && !t.quote_seen && !t.is_num && b != b'"',
+                };
+                if plain {
+                    self.buf[self.len] = b;
+                    self.len += 1;
+                }
+                plain
+            }
+            State::Data { header, declared } => {
+                let end = self.len + 1;
+                if end - header < declared && end < N {
+                    self.buf[self.len] = b;
+                    self.len = end;
+                    return true;
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// [`Self::feed`] for every state and input.
+    #[inline(never)]
+    fn feed_general(&mut self, input: &[u8]) -> (usize, Option<Frame<'_>>) {
         if self.emitted {
             self.emitted = false;
             self.len = 0;
@@ -293,68 +362,85 @@ impl<const N: usize> Framer<N> {
         while i < input.len() {
             match self.state {
                 State::LineStart => {
-                    let b = input[i];
-                    i += 1;
-                    match b {
-                        b'\r' | b'\n' | b' ' | b'\t' | 0 => {}
-                        b'>' if self.prompt != PromptMode::Never => {
-                            if self.prompt == PromptMode::Once {
-                                self.prompt = PromptMode::Never;
-                            }
-                            return (i, Some(Frame::Prompt));
-                        }
-                        _ => {
-                            // A line starts: `State::Line` reads this byte again.
-                            i -= 1;
-                            self.len = 0;
-                            self.track = None;
-                            // Only a line starting like a data header can become one.
-                            self.no_header =
-                                !self.spec.data_headers.iter().any(|h| h.prefix[0] == b);
-                            self.state = State::Line;
-                        }
-                    }
-                }
-                State::Line if self.track.is_none() && self.no_header => {
-                    // No data header is possible: copy up to the line end in one go.
-                    let rest = &input[i..];
-                    let end = find_line_end(rest);
-                    let take = end.unwrap_or(rest.len());
-                    let room = N - self.len;
-                    if take > room {
-                        self.buf[self.len..N].copy_from_slice(&rest[..room]);
-                        self.len = N;
-                        i += room;
-                        self.state = State::Oversized { len: N };
-                        continue;
-                    }
-                    self.buf[self.len..self.len + take].copy_from_slice(&rest[..take]);
-                    self.len += take;
-                    i += take;
-                    if end.is_some() {
+                    // CR, LF, spaces, tabs and NULs between lines are dropped.
+                    while i < input.len() && matches!(input[i], b'\r' | b'\n' | b' ' | b'\t' | 0) {
                         i += 1;
-                        self.state = State::LineStart;
-                        self.emitted = true;
-                        return (i, Some(self.classify_line()));
                     }
+                    let Some(&b) = input.get(i) else {
+                        break;
+                    };
+                    if b == b'>' && self.prompt != PromptMode::Never {
+                        if self.prompt == PromptMode::Once {
+                            self.prompt = PromptMode::Never;
+                        }
+                        return (i + 1, Some(Frame::Prompt));
+                    }
+                    // A line starts: `State::Line` reads this byte.
+                    self.len = 0;
+                    self.track = None;
+                    // Only a line starting like a data header can become one.
+                    self.no_header = self.leads & (1 << (b & 63)) == 0;
+                    self.state = State::Line;
                 }
-                State::Line => {
+                State::Line if self.len == N => {
+                    // The buffer is full: the line is oversized unless it ends here.
                     let b = input[i];
                     i += 1;
                     if b == b'\r' || b == b'\n' {
-                        self.state = State::LineStart;
-                        self.emitted = true;
-                        return (i, Some(self.classify_line()));
+                        return (i, Some(self.end_line()));
                     }
-                    if self.len == N {
-                        self.state = State::Oversized { len: N + 1 };
-                        if self.overflow_byte(b) {
-                            return (i, Some(self.pending_data_frame()));
+                    self.state = State::Oversized { len: N + 1 };
+                    if self.overflow_byte(b) {
+                        return (i, Some(self.pending_data_frame()));
+                    }
+                }
+                State::Line => {
+                    let rest = &input[i..];
+                    let room = N - self.len;
+                    if self.no_header {
+                        // No data header is possible: copy up to the line end in one go.
+                        let end = find_line_end(rest);
+                        let take = end.unwrap_or(rest.len());
+                        if take > room {
+                            self.buf[self.len..N].copy_from_slice(&rest[..room]);
+                            self.len = N;
+                            i += room;
+                            self.state = State::Oversized { len: N };
+                            continue;
+                        }
+                        self.buf[self.len..self.len + take].copy_from_slice(&rest[..take]);
+                        self.len += take;
+                        i += take;
+                        if end.is_some() {
+                            return (i + 1, Some(self.end_line()));
                         }
                         continue;
                     }
-                    self.push_line_byte(b);
-                    if let Some(n) = self.check_data_start() {
+                    let part = &rest[..rest.len().min(room)];
+                    let (k, ended) = match self.track.as_mut() {
+                        // A data header: its fields up to the length, in one pass.
+                        Some(t) => t.run(part),
+                        // A line starting like a data header: up to the next separator.
+                        None => match part
+                            .iter()
+                            .position(|&b| matches!(b, b'\r' | b'\n' | b',' | b':'))
+                        {
+                            Some(p) if part[p] == b',' || part[p] == b':' => (p + 1, false),
+                            Some(p) => (p, true),
+                            None => (part.len(), false),
+                        },
+                    };
+                    self.buf[self.len..self.len + k].copy_from_slice(&part[..k]);
+                    self.len += k;
+                    i += k;
+                    if ended {
+                        return (i + 1, Some(self.end_line()));
+                    }
+                    if self.track.is_none() {
+                        if k > 0 && matches!(part[k - 1], b',' | b':') {
+                            self.match_prefix();
+                        }
+                    } else if let Some(n) = self.check_data_start() {
                         if self.data_started(n) {
                             return (i, Some(self.pending_data_frame()));
                         }
@@ -375,6 +461,7 @@ impl<const N: usize> Framer<N> {
                         }
                     }
                     let rest = &input[i..];
+                    // Rare: a plain scan (a second inlined `find_line_end` costs flash).
                     match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
                         Some(p) => {
                             i += p + 1;
@@ -433,6 +520,13 @@ impl<const N: usize> Framer<N> {
         (i, None)
     }
 
+    /// The line in the buffer ended: back to a line start, and the line's frame.
+    fn end_line(&mut self) -> Frame<'_> {
+        self.state = State::LineStart;
+        self.emitted = true;
+        self.classify_line()
+    }
+
     /// Ends the input: returns what was partly read, if anything — a line without its line
     /// end, a payload cut short (as a truncated [`DataFrame`]) or an oversized line — and
     /// resets the framer.
@@ -456,35 +550,23 @@ impl<const N: usize> Framer<N> {
         }
     }
 
-    #[inline]
-    fn push_line_byte(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-        if let Some(t) = self.track.as_mut() {
-            t.step(b);
-        } else if !self.no_header && (b == b',' || b == b':') {
-            self.match_prefix();
-        }
-    }
-
     /// At a `,` or `:`: does the line so far equal a data header prefix?
     fn match_prefix(&mut self) {
         let line = &self.buf[..self.len];
+        let mut possible = false;
         for h in self.spec.data_headers {
-            if h.prefix == line {
-                self.track = Some(HeaderTrack::new(*h));
-                return;
+            if let Some(start) = h.prefix.get(..line.len()) {
+                if same(start, line) {
+                    if h.prefix.len() == line.len() {
+                        self.track = Some(HeaderTrack::new(*h));
+                        return;
+                    }
+                    possible = true;
+                }
             }
         }
-        if !self
-            .spec
-            .data_headers
-            .iter()
-            .any(|h| h.prefix.starts_with(line))
-        {
-            // No header can start like this line: the rest is copied in one go.
-            self.no_header = true;
-        }
+        // No header can start like this line: the rest is copied in one go.
+        self.no_header = !possible;
     }
 
     /// If the header just completed, the declared length.
@@ -581,26 +663,23 @@ impl<const N: usize> Framer<N> {
 fn classify<'a>(spec: &DialectSpec, line: &'a [u8]) -> Frame<'a> {
     // Most lines are URCs and replies starting with `+`: no result or busy word does
     // (a dialect whose busy text may stand anywhere in a line is checked in full).
-    if line.first() == Some(&b'+') && spec.busy_contains.is_empty() {
-        return Frame::Line(line);
+    match line {
+        [b'+', ..] if spec.busy_contains.is_empty() => return Frame::Line(line),
+        b"OK" => return Frame::Ok,
+        b"ready" => return Frame::Ready,
+        _ => {}
     }
-    if line == b"OK" {
-        return Frame::Ok;
-    }
-    if spec.error_words.contains(&line) {
+    if spec.error_words.iter().any(|w| same(line, w)) {
         return Frame::Error(line);
     }
-    if line == b"ready" {
-        return Frame::Ready;
-    }
     if let Some(p) = spec.error_code_prefix {
-        if let Some(rest) = line.strip_prefix(p) {
+        if let Some(rest) = strip(line, p) {
             if let Some(code) = parse_hex(rest) {
                 return Frame::ErrorCode(code);
             }
         }
     }
-    if spec.busy_prefixes.iter().any(|p| line.starts_with(p))
+    if spec.busy_prefixes.iter().any(|p| strip(line, p).is_some())
         || spec
             .busy_contains
             .iter()
@@ -611,25 +690,37 @@ fn classify<'a>(spec: &DialectSpec, line: &'a [u8]) -> Frame<'a> {
     Frame::Line(line)
 }
 
-/// The index of the first CR or LF in `s`, eight bytes at a time.
+/// `a == b`, byte by byte (short words: cheaper than a `memcmp` call).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// `s` without the prefix `p`, if it starts with it.
+fn strip<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = s.split_at_checked(p.len())?;
+    same(head, p).then_some(rest)
+}
+
+/// The index of the first CR or LF in `s`, a machine word (four or eight bytes) at a time.
 #[inline]
 fn find_line_end(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = s.chunks_exact(8);
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xff;
+    const HIGHS: usize = ONES << 7;
+    let mut chunks = s.chunks_exact(W);
     let mut at = 0;
     for c in &mut chunks {
-        let mut word = [0u8; 8];
+        let mut word = [0u8; W];
         word.copy_from_slice(c);
-        let v = u64::from_le_bytes(word);
-        let cr = v ^ (ONES * u64::from(b'\r'));
-        let lf = v ^ (ONES * u64::from(b'\n'));
+        let v = usize::from_le_bytes(word);
+        let cr = v ^ (ONES * usize::from(b'\r'));
+        let lf = v ^ (ONES * usize::from(b'\n'));
         // A zero byte in `cr` or `lf` is a CR or LF in `v`; the lowest flagged byte is exact.
         let hit = (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS;
         if hit != 0 {
             return Some(at + (hit.trailing_zeros() / 8) as usize);
         }
-        at += 8;
+        at += W;
     }
     chunks
         .remainder()
@@ -720,10 +811,54 @@ impl HeaderTrack {
         (self.is_num && self.digits > 0 && self.num <= MAX_DECLARED_LEN).then_some(self.num)
     }
 
-    fn step(&mut self, b: u8) {
-        if self.result != TrackResult::Pending {
-            return;
+    /// Steps over `bytes` until a CR or LF (not consumed; the bool is then true) or until
+    /// the header is decided (that byte consumed). Returns the bytes consumed.
+    fn run(&mut self, bytes: &[u8]) -> (usize, bool) {
+        // A local copy keeps the tracker in registers for the loop.
+        let mut t = *self;
+        let mut k = 0;
+        let mut ended = false;
+        while let Some(&b) = bytes.get(k) {
+            if b == b'\r' || b == b'\n' {
+                ended = true;
+                break;
+            }
+            if t.in_quotes && !t.quote_seen && !t.is_num && b != b'"' {
+                // Inside a quoted field that is no number (a topic): only a quote or a line
+                // end changes anything.
+                match bytes[k..]
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\r' | b'\n'))
+                {
+                    Some(p) => {
+                        k += p;
+                        continue;
+                    }
+                    None => {
+                        k = bytes.len();
+                        break;
+                    }
+                }
+            }
+            k += 1;
+            t.step_pending(b);
+            if !matches!(t.result, TrackResult::Pending) {
+                break;
+            }
         }
+        *self = t;
+        (k, ended)
+    }
+
+    fn step(&mut self, b: u8) {
+        if matches!(self.result, TrackResult::Pending) {
+            self.step_pending(b);
+        }
+    }
+
+    /// [`Self::step`] while the header is undecided.
+    #[inline]
+    fn step_pending(&mut self, b: u8) {
         // ESP-AT prints topics between quotes without escaping them, and a topic may hold
         // `"`: a quote inside quotes closes them only when a `,` follows it.
         if self.in_quotes {
@@ -731,62 +866,30 @@ impl HeaderTrack {
                 self.quote_seen = true;
                 return;
             }
-            if self.quote_seen && b == b',' {
-                self.in_quotes = false;
-            }
+            let closes = self.quote_seen && b == b',';
             self.quote_seen = false;
+            if !closes {
+                self.digit(b);
+                return;
+            }
+            self.in_quotes = false;
         } else if b == b'"' {
             self.in_quotes = true;
             return;
         }
-        if !self.in_quotes {
-            match (self.spec.len, b) {
-                (LenField::Field { index, sep }, _) if b == sep && self.field == index => {
-                    self.result = match self.value() {
-                        Some(n) => TrackResult::Data(n),
-                        None => TrackResult::Invalid,
-                    };
-                    return;
-                }
-                (LenField::Field { index, .. }, b',') => {
-                    if self.field == index {
-                        // The length field ended with the wrong separator.
-                        self.result = TrackResult::Invalid;
-                        return;
-                    }
-                    self.next_field();
-                    return;
-                }
-                (LenField::Ipd, b',') => {
-                    match self.field {
-                        0 => self.f0 = self.value(),
-                        1 => self.f1 = self.value(),
-                        _ => {}
-                    }
-                    self.next_field();
-                    return;
-                }
-                (LenField::Ipd, b':') => {
-                    // Fields: 1 → len; 2 → id,len; 3 → len,ip,port; 4 → id,len,ip,port.
-                    let len = match self.field {
-                        0 => self.value(),
-                        1 => self.value(),
-                        2 => self.f0,
-                        3 => self.f1,
-                        _ => None,
-                    };
-                    self.result = match len {
-                        Some(n) => TrackResult::Data(n),
-                        None => TrackResult::Invalid,
-                    };
-                    return;
-                }
-                _ => {}
-            }
+        if (b == b',' || b == b':') && self.separator(b) {
+            return;
         }
-        if b.is_ascii_digit() {
+        self.digit(b);
+    }
+
+    /// A byte of the current field that is not a separator.
+    #[inline]
+    fn digit(&mut self, b: u8) {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
             if self.digits < 9 {
-                self.num = self.num * 10 + usize::from(b - b'0');
+                self.num = self.num * 10 + usize::from(d);
             } else {
                 self.is_num = false;
             }
@@ -794,6 +897,50 @@ impl HeaderTrack {
         } else {
             self.is_num = false;
         }
+    }
+
+    /// A `,` or `:` outside quotes. False when it is an ordinary byte of the field.
+    fn separator(&mut self, b: u8) -> bool {
+        match (self.spec.len, b) {
+            (LenField::Field { index, sep }, _) if b == sep && self.field == index => {
+                self.result = match self.value() {
+                    Some(n) => TrackResult::Data(n),
+                    None => TrackResult::Invalid,
+                };
+            }
+            (LenField::Field { index, .. }, b',') => {
+                if self.field == index {
+                    // The length field ended with the wrong separator.
+                    self.result = TrackResult::Invalid;
+                } else {
+                    self.next_field();
+                }
+            }
+            (LenField::Ipd, b',') => {
+                match self.field {
+                    0 => self.f0 = self.value(),
+                    1 => self.f1 = self.value(),
+                    _ => {}
+                }
+                self.next_field();
+            }
+            (LenField::Ipd, b':') => {
+                // Fields: 1 → len; 2 → id,len; 3 → len,ip,port; 4 → id,len,ip,port.
+                let len = match self.field {
+                    0 => self.value(),
+                    1 => self.value(),
+                    2 => self.f0,
+                    3 => self.f1,
+                    _ => None,
+                };
+                self.result = match len {
+                    Some(n) => TrackResult::Data(n),
+                    None => TrackResult::Invalid,
+                };
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn next_field(&mut self) {

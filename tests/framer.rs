@@ -1371,3 +1371,121 @@ fn esp_at_capture_file() {
     ];
     check::<1024>(Dialect::EspAt, PromptMode::Always, capture, &expected);
 }
+
+// ---------------------------------------------------------------------------
+// Fast path (one byte per call) against the general path, at every split position
+// ---------------------------------------------------------------------------
+
+/// Frames `input` three ways for every split position `p`: `input[..p]` one byte per call
+/// (the inlined one-byte path) then the rest in one call (the general path), the reverse,
+/// and one byte per call throughout; each must give the all-at-once frames and prompt mode.
+fn every_split<const N: usize>(dialect: Dialect, mode: PromptMode, input: &[u8]) -> Run {
+    let whole = frame_chunked::<N>(dialect, mode, input, usize::MAX);
+    let feed_all = |framer: &mut Framer<N>, mut rest: &[u8], frames: &mut Vec<F>| {
+        while !rest.is_empty() {
+            let (used, frame) = framer.feed(rest);
+            assert!(used > 0 || frame.is_some(), "feed made no progress");
+            if let Some(f) = frame {
+                frames.push(own(f));
+            }
+            rest = &rest[used..];
+        }
+    };
+    for p in 0..=input.len() {
+        for bytewise_first in [true, false] {
+            let mut framer = Framer::<N>::new(dialect);
+            framer.set_prompt_mode(mode);
+            let mut frames = Vec::new();
+            let (a, b) = input.split_at(p);
+            let (one, whole_part) = if bytewise_first { (a, b) } else { (b, a) };
+            if bytewise_first {
+                for byte in one.chunks(1) {
+                    feed_all(&mut framer, byte, &mut frames);
+                }
+                feed_all(&mut framer, whole_part, &mut frames);
+            } else {
+                feed_all(&mut framer, whole_part, &mut frames);
+                for byte in one.chunks(1) {
+                    feed_all(&mut framer, byte, &mut frames);
+                }
+            }
+            let mode_after = framer.prompt_mode();
+            if let Some(f) = framer.finish() {
+                frames.push(own(f));
+            }
+            let got = Run { frames, mode_after };
+            assert_eq!(
+                got,
+                whole,
+                "split at {p} (bytewise {}) differs for {:?}",
+                if bytewise_first { "first" } else { "second" },
+                input.escape_ascii().to_string()
+            );
+        }
+    }
+    whole
+}
+
+#[test]
+fn one_byte_path_agrees_with_the_general_path_at_every_split() {
+    let inputs: [&[u8]; 8] = [
+        // CR LF, LF alone, CR alone, spaces and NULs between lines, result words.
+        b"\r\nOK\r\n \t\0busy p...\rERROR\nERR CODE:0x00010203\r\nready\r\n+CWJAP:\"a,b\",1\r\n",
+        // A data header (quoted topic with a quote and commas), payload with CR LF and OK,
+        // a line glued to the payload's end, then an empty payload.
+        b"+MQTTSUBRECV:0,\"t\\\"x,y\",7,ab\r\nOK}0,CLOSED\r\n+MQTTSUBRECV:0,\"t\",0,\r\nOK\r\n",
+        // +IPD with and without link id and remote address; a line that only starts like one.
+        b"+IPD,5:hello+IPD,0,3,\"1.2.3.4\",80:a\r\n+IP:1\r\n+IPD,1,2:\r\n",
+        // Prompts: at a line start after CR LF, glued to the next line, and a later `>` text.
+        b"OK\r\n\r\n>+MQTTPUB:OK\r\n> \r\n",
+        // Corrupt headers: a non-numeric length, too many fields, a length that is too big.
+        b"+MQTTSUBRECV:0,\"t\",x5,abc\r\n+IPD,1,2,3,4,5,6,7,8,9:\r\n+CIPRECVDATA:99999,z\r\n",
+        // +CIPRECVDATA both ways, then a plain line.
+        b"+CIPRECVDATA:3,a\r\n+CIPRECVDATA,2:\n\nx\r\n",
+        // A line longer than the buffer, then a plain one.
+        b"0123456789abcdefghijklmnopqrstuvwxyz0123456789\r\nOK\r\n",
+        // A payload larger than the buffer (truncated, rest skipped), then a line.
+        b"+IPD,40:0123456789abcdefghijklmnopqrstuvwxyz1234OK\r\n",
+    ];
+    for input in inputs {
+        for mode in [PromptMode::Never, PromptMode::Once, PromptMode::Always] {
+            every_split::<32>(Dialect::EspAt, mode, input);
+            every_split::<256>(Dialect::EspAt, mode, input);
+        }
+    }
+    // A header longer than the buffer that is decided after the buffer is full.
+    let long = b"+MQTTSUBRECV:0,\"a-very-long-topic-name\",3,xyz\r\nOK\r\n";
+    let r = every_split::<24>(Dialect::EspAt, PromptMode::Never, long);
+    assert!(
+        matches!(
+            r.frames[0],
+            F::Data {
+                truncated: true,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    assert_eq!(r.frames[1], F::Ok);
+    // Combo-AT's data headers (prefix with a `:` inside) and busy text anywhere in a line.
+    let combo = b"+EVENT:SocketDown,1,3,a\r\n+EVENT:MQTT_SUB,t,2,\r\n\r\nx cmd is running\r\n";
+    for mode in [PromptMode::Never, PromptMode::Always] {
+        every_split::<64>(Dialect::AiThinker, mode, combo);
+    }
+}
+
+#[test]
+fn one_byte_path_frames_what_it_should() {
+    // Concrete frames, one byte per call, so that a fast path that agrees with a broken
+    // general path is caught too.
+    let input = b"\r\n+MQTTSUBRECV:0,\"t\",4,\r\nOK\r\nbusy p...\r\n+IPD,2:ab";
+    let r = every_split::<64>(Dialect::EspAt, PromptMode::Never, input);
+    assert_eq!(
+        r.frames,
+        vec![
+            data("+MQTTSUBRECV:0,\"t\",4", "\r\nOK"),
+            F::Busy(B(b"busy p...".to_vec())),
+            data("+IPD,2", "ab"),
+        ]
+    );
+}

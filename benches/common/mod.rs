@@ -715,6 +715,69 @@ impl<'a> Uart<'a> {
         self.pos += n;
         n
     }
+
+    /// More bytes are waiting (embedded-io's `ReadReady`): here, until the stream ends.
+    #[inline]
+    pub fn read_ready(&self) -> bool {
+        self.pos < self.data.len()
+    }
+}
+
+/// The client's stack chunk (`CHUNK` in `src/client.rs`).
+pub const CLIENT_CHUNK: usize = 64;
+
+/// One chunk as `Client::read_chunk` reads it: one read, then more reads while the UART
+/// says bytes are waiting and the chunk has room. Returns the bytes read (0: stream end).
+#[inline]
+fn client_reads(uart: &mut Uart<'_>, chunk: &mut [u8; CLIENT_CHUNK]) -> usize {
+    let mut n = uart.read(chunk);
+    while n > 0 && n < CLIENT_CHUNK && uart.read_ready() {
+        let more = uart.read(&mut chunk[n..]);
+        if more == 0 {
+            break;
+        }
+        n += more;
+    }
+    n
+}
+
+/// One stream through a fresh [`Framer`] exactly as `Client::read_chunk` drives it: a
+/// 64-byte stack chunk filled by [`client_reads`], then `feed` until it is used up.
+pub fn run_client(data: &[u8], read: usize, tally: &mut FramerTally) {
+    let mut framer = Framer::<FRAMER_BUF>::new(Dialect::EspAt);
+    let mut uart = Uart::new(data, read);
+    let mut chunk = [0u8; CLIENT_CHUNK];
+    loop {
+        let n = client_reads(&mut uart, &mut chunk);
+        if n == 0 {
+            break;
+        }
+        let mut input = &chunk[..n];
+        while !input.is_empty() {
+            let (used, frame) = framer.feed(input);
+            input = &input[used..];
+            if let Some(frame) = frame {
+                tally.frame(frame);
+            }
+        }
+    }
+    if let Some(frame) = framer.finish() {
+        tally.frame(frame);
+    }
+}
+
+/// The client's UART reads alone ([`client_reads`], `read_ready` calls included): the floor
+/// of [`run_client`].
+pub fn run_client_copy(data: &[u8], read: usize, sink: &mut u64) {
+    let mut uart = Uart::new(data, read);
+    let mut chunk = [0u8; CLIENT_CHUNK];
+    loop {
+        let n = client_reads(&mut uart, &mut chunk);
+        if n == 0 {
+            break;
+        }
+        *sink = sink.wrapping_add(u64::from(chunk[n - 1]));
+    }
 }
 
 /// The largest read size.
@@ -874,9 +937,15 @@ pub fn run_copy(data: &[u8], read: usize, sink: &mut u64) {
 /// Which receive path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Imp {
+    /// The framer, one `feed` loop per UART read (1 KiB chunk).
     Framer,
     Atat,
+    /// The UART reads of `Framer` and `Atat` alone.
     Copy,
+    /// The framer driven as `Client::read_chunk` drives it (64-byte chunk, batched reads).
+    Client,
+    /// The UART reads of `Client` alone.
+    ClientCopy,
 }
 
 impl Imp {
@@ -885,6 +954,8 @@ impl Imp {
             Imp::Framer => "framer",
             Imp::Atat => "atat",
             Imp::Copy => "copy",
+            Imp::Client => "client",
+            Imp::ClientCopy => "client-copy",
         }
     }
 
@@ -893,6 +964,8 @@ impl Imp {
             "framer" => Some(Imp::Framer),
             "atat" => Some(Imp::Atat),
             "copy" => Some(Imp::Copy),
+            "client" => Some(Imp::Client),
+            "client-copy" => Some(Imp::ClientCopy),
             _ => None,
         }
     }
@@ -923,6 +996,12 @@ pub fn run(imp: Imp, data: &[u8], segs: &[Range<usize>], read: usize) -> Outcome
                 out.atat.add(&t);
             }
             Imp::Copy => run_copy(s, read, &mut out.copy),
+            Imp::Client => {
+                let mut t = FramerTally::default();
+                run_client(s, read, &mut t);
+                out.framer.add(&t);
+            }
+            Imp::ClientCopy => run_client_copy(s, read, &mut out.copy),
         }
     }
     out
@@ -931,8 +1010,9 @@ pub fn run(imp: Imp, data: &[u8], segs: &[Range<usize>], read: usize) -> Outcome
 /// Checks an outcome against what the generator expects; `Err` says what differs.
 pub fn verify(imp: Imp, stream: &Stream, out: &Outcome) -> Result<(), String> {
     match imp {
-        Imp::Framer if out.framer != stream.expect_framer => Err(format!(
-            "framer on {}: got {:?}, expected {:?}",
+        Imp::Framer | Imp::Client if out.framer != stream.expect_framer => Err(format!(
+            "{} on {}: got {:?}, expected {:?}",
+            imp.name(),
             stream.kind.name(),
             out.framer,
             stream.expect_framer

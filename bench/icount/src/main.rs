@@ -8,7 +8,8 @@
 //! icount check [TOTAL]                     every path, stream, read size and stream size
 //!                                          must frame the generated traffic exactly
 //! icount info [TOTAL]                      composition of the streams
-//! icount measure IMP KIND READ SIZE TOTAL  one configuration (IMP: framer|atat|copy,
+//! icount measure IMP KIND READ SIZE TOTAL  one configuration (IMP: framer|atat|copy|
+//!                                          client|client-copy,
 //!                                          KIND: full|compat|msg64|msg1k; sizes in bytes,
 //!                                          K or M)
 //! icount report DIR                        the tables, from DIR/*.out and DIR/*.log
@@ -100,9 +101,9 @@ fn check(total: usize) -> bool {
     ] {
         let s = generate(kind, total);
         let imps: &[Imp] = if kind.compat() {
-            &[Imp::Framer, Imp::Atat]
+            &[Imp::Framer, Imp::Client, Imp::Atat]
         } else {
-            &[Imp::Framer]
+            &[Imp::Framer, Imp::Client]
         };
         for &imp in imps {
             for read in READ_SIZES {
@@ -129,7 +130,7 @@ fn check(total: usize) -> bool {
 }
 
 fn measure(args: &[String]) -> Result<(), String> {
-    let usage = || "usage: icount measure framer|atat|copy full|compat READ SIZE TOTAL".to_string();
+    let usage = || "usage: icount measure framer|atat|copy|client|client-copy full|compat|msg64|msg1k READ SIZE TOTAL".to_string();
     let [imp, kind, read, size, total] = args else {
         return Err(usage());
     };
@@ -274,7 +275,8 @@ impl Table<'_> {
     /// Instructions per byte of the path alone: raw minus the UART reads alone (same stream,
     /// read size and stream size).
     fn net(&self, imp: &'static str, kind: &'static str, read: usize, size: usize) -> Option<f64> {
-        Some(self.raw(imp, kind, read, size)? - self.raw("copy", kind, read, size)?)
+        let floor = if imp == "client" { "client-copy" } else { "copy" };
+        Some(self.raw(imp, kind, read, size)? - self.raw(floor, kind, read, size)?)
     }
 
     fn by_size(&self, title: &str, imp: &'static str, kind: &'static str) {
@@ -413,6 +415,30 @@ fn report(dir: &str) -> Result<(), String> {
     }
 
     println!(
+        "\n## Client level: the framer driven as `Client::read_chunk` drives it ({} streams)\n",
+        size_name(mid)
+    );
+    println!(
+        "A 64-byte stack chunk; after the first read, more reads while `read_ready` says bytes \
+         are waiting and the chunk has room; then `feed` until the chunk is used up. Floor: \
+         the same reads and `read_ready` calls alone. Net = client − floor."
+    );
+    println!();
+    println!("| read size | client, full | floor, full | net, full | client, compat | floor, compat | net, compat |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for read in READ_SIZES {
+        println!(
+            "| {read} | {} | {} | {} | {} | {} | {} |",
+            fmt_pb(t.raw("client", "full", read, mid)),
+            fmt_pb(t.raw("client-copy", "full", read, mid)),
+            fmt_pb(t.net("client", "full", read, mid)),
+            fmt_pb(t.raw("client", "compat", read, mid)),
+            fmt_pb(t.raw("client-copy", "compat", read, mid)),
+            fmt_pb(t.net("client", "compat", read, mid)),
+        );
+    }
+
+    println!(
         "\n## Aims (net figures, {} streams unless stated)\n",
         size_name(mid)
     );
@@ -492,6 +518,17 @@ fn report(dir: &str) -> Result<(), String> {
             "| framer ({kind}): {first}-byte reads ≤ 1.5 × {last}-byte reads per byte | {} | {} |",
             cells.join(", "),
             verdict(w, |r| r <= 1.5)
+        );
+    }
+    for kind in ["full", "compat"] {
+        let r = div(
+            t.net("client", kind, first, mid),
+            t.net("client", kind, last, mid),
+        );
+        println!(
+            "| client level ({kind}, `read_chunk` batching reads while `read_ready`): {first}-byte reads ≤ 1.5 × {last}-byte reads per byte | {} | {} |",
+            fmt_ratio(r),
+            verdict(r, |r| r <= 1.5)
         );
     }
     println!(
