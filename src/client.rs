@@ -27,6 +27,9 @@ use atat::serde_at::SerializeOptions;
 use atat::AtatCmd;
 use embedded_io::{Read, ReadReady, Write};
 
+/// Writes a command line into the transmit buffer and returns its length (or why not).
+type Encoder<'a, T> = &'a dyn Fn(&mut T) -> Result<usize, Error>;
+
 /// Bytes of transmit buffer kept free for the command name, prefix and line end when the
 /// client checks that a command fits before writing it (atat's derived `write` panics on a
 /// buffer that is too small; this client never lets it).
@@ -317,9 +320,7 @@ where
         Cmd: AtatCmd + Serialize,
     {
         let timeout = Cmd::MAX_TIMEOUT_MS;
-        let deadline = self.deadline(timeout);
-        let n = self.start(deadline, timeout, |c| c.encode(cmd))?;
-        self.exchange(n, None, timeout, deadline)?;
+        self.transact(&|c: &mut Self| c.encode(cmd), None, timeout, timeout)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -336,11 +337,9 @@ where
     where
         Cmd: AtatCmd + Serialize,
     {
-        let timeout = Cmd::MAX_TIMEOUT_MS;
         let prompt_timeout = self.config.prompt_timeout_ms;
-        let deadline = self.deadline(prompt_timeout);
-        let n = self.start(deadline, prompt_timeout, |c| c.encode(cmd))?;
-        self.exchange(n, Some(data), timeout, deadline)?;
+        let enc = |c: &mut Self| c.encode(cmd);
+        self.transact(&enc, Some(data), prompt_timeout, Cmd::MAX_TIMEOUT_MS)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -350,9 +349,7 @@ where
     ///
     /// The line must not hold CR or LF ([`Error::Invalid`]); nothing is written then.
     pub fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error> {
-        let deadline = self.deadline(timeout_ms);
-        let n = self.start(deadline, timeout_ms, |c| c.encode_line(line))?;
-        self.exchange(n, None, timeout_ms, deadline)?;
+        self.transact(&|c: &mut Self| c.encode_line(line), None, timeout_ms, timeout_ms)?;
         Ok(&self.resp)
     }
 
@@ -422,6 +419,24 @@ where
         self.clock.now_ms().saturating_add(u64::from(ms))
     }
 
+    /// One command, shared by every command type (not generic, so that it is not repeated
+    /// for each): encodes and checks the line before `first_ms` passes (resynchronising
+    /// first when needed), writes it, then `data` after the prompt, and waits for the
+    /// result; the prompt or, without data, the result must come within `first_ms`, the
+    /// result after the data within `timeout_ms`.
+    #[inline(never)]
+    fn transact(
+        &mut self,
+        encode: Encoder<'_, Self>,
+        data: Option<&[u8]>,
+        first_ms: u32,
+        timeout_ms: u32,
+    ) -> Result<(), Error> {
+        let deadline = self.deadline(first_ms);
+        let n = self.start(deadline, first_ms, encode)?;
+        self.exchange(n, data, timeout_ms, deadline)
+    }
+
     /// Everything before a command is written: checks and encodes the line (`encode`
     /// writes it into `tx` and returns its length), reads pending input, and resynchronises
     /// after a timeout — all before `deadline`. Nothing is written when the line is refused.
@@ -429,7 +444,7 @@ where
         &mut self,
         deadline: u64,
         timeout_ms: u32,
-        encode: impl Fn(&mut Self) -> Result<usize, Error>,
+        encode: Encoder<'_, Self>,
     ) -> Result<usize, Error> {
         // Checked first: a refused line writes nothing, not even the resynchronising `AT`.
         let n = encode(self)?;
