@@ -349,7 +349,12 @@ where
     ///
     /// The line must not hold CR or LF ([`Error::Invalid`]); nothing is written then.
     pub fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error> {
-        self.transact(&|c: &mut Self| c.encode_line(line), None, timeout_ms, timeout_ms)?;
+        self.transact(
+            &|c: &mut Self| c.encode_line(line),
+            None,
+            timeout_ms,
+            timeout_ms,
+        )?;
         Ok(&self.resp)
     }
 
@@ -520,25 +525,12 @@ where
     }
 
     fn encode<Cmd: AtatCmd + Serialize>(&mut self, cmd: &Cmd) -> Result<usize, Error> {
-        // An upper bound of the line: the parameters with atat's default options (which
-        // escape more than any other) and an empty name, plus room for name and line end.
-        let bound =
-            match atat::serde_at::to_slice(cmd, "", &mut self.tx, SerializeOptions::default()) {
-                Ok(n) => n + TX_HEADROOM,
-                Err(_) => {
-                    return Err(Error::CommandTooLong {
-                        len: TX + 1,
-                        max: TX,
-                    })
-                }
-            };
-        if bound > TX {
-            return Err(Error::CommandTooLong {
-                len: bound,
-                max: TX,
-            });
-        }
-        let n = cmd.write(&mut self.tx);
+        let n = encode_into(cmd, &mut self.tx)?;
+        self.check_line(n)
+    }
+
+    /// `n` when a line of `n` bytes is within the dialect's limit.
+    fn check_line(&self, n: usize) -> Result<usize, Error> {
         if n > self.spec.max_line {
             return Err(Error::CommandTooLong {
                 len: n,
@@ -546,6 +538,23 @@ where
             });
         }
         Ok(n)
+    }
+
+    /// Sends the command line `encode` writes into the transmit buffer (returning its
+    /// length, see [`encode_into`]) and waits up to `timeout_ms` for its result, like
+    /// [`Client::send`]; returns the reply lines. For optional steps kept out of the
+    /// generic paths (a plain function pointer, only linked in when used).
+    pub(crate) fn send_encoded(
+        &mut self,
+        encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
+        timeout_ms: u32,
+    ) -> Result<&[u8], Error> {
+        let enc = |c: &mut Self| {
+            let n = encode(&mut c.tx)?;
+            c.check_line(n)
+        };
+        self.transact(&enc, None, timeout_ms, timeout_ms)?;
+        Ok(&self.resp)
     }
 
     fn encode_line(&mut self, line: &[u8]) -> Result<usize, Error> {
@@ -922,6 +931,25 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
 }
 
 /// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
+/// Writes `cmd`'s line into `buf` and returns its length; [`Error::CommandTooLong`] (and
+/// nothing written that counts) when it might not fit.
+pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
+    cmd: &Cmd,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let max = buf.len();
+    // An upper bound of the line: the parameters with atat's default options (which
+    // escape more than any other) and an empty name, plus room for name and line end.
+    let bound = match atat::serde_at::to_slice(cmd, "", buf, SerializeOptions::default()) {
+        Ok(n) => n + TX_HEADROOM,
+        Err(_) => return Err(Error::CommandTooLong { len: max + 1, max }),
+    };
+    if bound > max {
+        return Err(Error::CommandTooLong { len: bound, max });
+    }
+    Ok(cmd.write(buf))
+}
+
 fn is_command_echo(line: &[u8]) -> bool {
     line.len() >= 2
         && line[..2].eq_ignore_ascii_case(b"AT")

@@ -98,7 +98,7 @@
 //! configuration again and a new connection: [`Mqtt::recover`] does all of that and
 //! re-subscribes.
 
-use crate::client::{Client, Event};
+use crate::client::{encode_into, Client, Event};
 use crate::clock::Clock;
 use crate::command::mqtt::{
     parse_conn_result, AsyncResult, MqttAlpn, MqttClean, MqttConn, MqttConnCfg, MqttLongClientId,
@@ -135,6 +135,9 @@ const SNTP_POLL_MS: u32 = 500;
 /// Room for the `AT+MQTTCONN=` line: a 128-byte host, every byte escaped, is 282 bytes.
 const CONN_LINE_CAP: usize = 320;
 
+/// The timeout of `AT+MQTTALPN` and `AT+MQTTSNI` (their `MAX_TIMEOUT_MS`).
+const TLS_TIMEOUT_MS: u32 = <MqttSni<'static> as AtatCmd>::MAX_TIMEOUT_MS;
+
 // ---------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------
@@ -163,6 +166,9 @@ pub struct MqttOptions<'a> {
     will: Option<Will<'a>>,
     alpn: &'a [&'a str],
     sni: Option<&'a str>,
+    /// Set by [`MqttOptions::alpn`] and [`MqttOptions::sni`] only: a program that never
+    /// calls them carries no ALPN or SNI code.
+    tls: Option<&'static TlsSteps>,
     path: &'a str,
     reconnect: bool,
 }
@@ -181,6 +187,7 @@ impl<'a> MqttOptions<'a> {
             will: None,
             alpn: &[],
             sni: None,
+            tls: None,
             path: "",
             reconnect: true,
         }
@@ -221,12 +228,16 @@ impl<'a> MqttOptions<'a> {
     /// ALPN protocol names, up to 5 (ESP-AT, W800; TLS and WSS schemes only).
     pub const fn alpn(mut self, names: &'a [&'a str]) -> Self {
         self.alpn = names;
+        if !names.is_empty() {
+            self.tls = Some(&TLS_STEPS);
+        }
         self
     }
 
     /// The TLS Server Name Indication (ESP-AT only).
     pub const fn sni(mut self, sni: &'a str) -> Self {
         self.sni = Some(sni);
+        self.tls = Some(&TLS_STEPS);
         self
     }
 
@@ -1897,8 +1908,79 @@ struct Plan<'a> {
     long_username: Option<MqttLongUsername>,
     long_password: Option<MqttLongPassword>,
     conncfg: Option<MqttConnCfg<'a>>,
-    alpn: Option<MqttAlpn<'a>>,
-    sni: Option<MqttSni<'a>>,
+}
+
+/// The TLS extension steps of [`Mqtt::configure`] (`AT+MQTTALPN`, `AT+MQTTSNI`), reached
+/// only through [`MqttOptions::alpn`] / [`MqttOptions::sni`], so that the linker drops
+/// them from programs that never set either.
+struct TlsSteps {
+    /// Checks both commands (nothing is sent when one would be refused).
+    check: fn(Dialect, &MqttOptions<'_>) -> Result<(), Error>,
+    /// Writes step `i` (0: ALPN, 1: SNI) into the buffer: its length, `None` when the
+    /// options do not ask for it.
+    encode: fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<Option<usize>, Error>,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for TlsSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TlsSteps {}
+
+const TLS_STEPS: TlsSteps = TlsSteps {
+    check: check_tls,
+    encode: encode_tls,
+};
+
+/// The ALPN and SNI commands `o` asks for.
+fn tls_commands<'a>(
+    d: Dialect,
+    o: &MqttOptions<'a>,
+) -> Result<(Option<MqttAlpn<'a>>, Option<MqttSni<'a>>), Error> {
+    let max = d.spec().max_line;
+    let q = Quoting::of(d);
+    let alpn = if o.alpn.is_empty() {
+        None
+    } else {
+        let cmd = MqttAlpn::new(d, o.alpn)?;
+        let names: usize = o
+            .alpn
+            .iter()
+            .map(|n| 1 + encoded_len(q, n.as_bytes()))
+            .sum();
+        check_line(17 + names, max)?;
+        Some(cmd)
+    };
+    let sni = match o.sni {
+        Some(s) => {
+            let cmd = MqttSni::new(d, s)?;
+            check_line(15 + encoded_len(q, s.as_bytes()), max)?;
+            Some(cmd)
+        }
+        None => None,
+    };
+    Ok((alpn, sni))
+}
+
+fn check_tls(d: Dialect, o: &MqttOptions<'_>) -> Result<(), Error> {
+    tls_commands(d, o).map(|_| ())
+}
+
+fn encode_tls(
+    d: Dialect,
+    o: &MqttOptions<'_>,
+    step: usize,
+    buf: &mut [u8],
+) -> Result<Option<usize>, Error> {
+    let (alpn, sni) = tls_commands(d, o)?;
+    match (step, alpn, sni) {
+        (0, Some(cmd), _) => encode_into(&cmd, buf).map(Some),
+        (1, _, Some(cmd)) => encode_into(&cmd, buf).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// `AT+MQTTUSERCFG=0,<scheme>,<id>,<user>,<pass>,0,0[,<path>]\r\n`.
@@ -1996,34 +2078,15 @@ impl<'a> Plan<'a> {
         } else {
             None
         };
-        let alpn = if o.alpn.is_empty() {
-            None
-        } else {
-            let cmd = MqttAlpn::new(d, o.alpn)?;
-            let names: usize = o
-                .alpn
-                .iter()
-                .map(|n| 1 + encoded_len(q, n.as_bytes()))
-                .sum();
-            check_line(17 + names, max)?;
-            Some(cmd)
-        };
-        let sni = match o.sni {
-            Some(s) => {
-                let cmd = MqttSni::new(d, s)?;
-                check_line(15 + encoded_len(q, s.as_bytes()), max)?;
-                Some(cmd)
-            }
-            None => None,
-        };
+        if let Some(tls) = o.tls {
+            (tls.check)(d, o)?;
+        }
         Ok(Plan {
             usercfg,
             long_client_id,
             long_username,
             long_password,
             conncfg,
-            alpn,
-            sni,
         })
     }
 
@@ -2049,11 +2112,23 @@ impl<'a> Plan<'a> {
         if let Some(cmd) = &self.conncfg {
             client.send(cmd)?;
         }
-        if let Some(cmd) = &self.alpn {
-            client.send(cmd)?;
-        }
-        if let Some(cmd) = &self.sni {
-            client.send(cmd)?;
+        if let Some(tls) = o.tls {
+            let d = client.dialect();
+            for (step, wanted) in [!o.alpn.is_empty(), o.sni.is_some()]
+                .into_iter()
+                .enumerate()
+            {
+                if !wanted {
+                    continue;
+                }
+                let encode = |buf: &mut [u8]| {
+                    (tls.encode)(d, o, step, buf)?.ok_or(Error::CommandTooLong {
+                        len: buf.len() + 1,
+                        max: buf.len(),
+                    })
+                };
+                client.send_encoded(&encode, TLS_TIMEOUT_MS)?;
+            }
         }
         Ok(())
     }
