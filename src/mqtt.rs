@@ -111,6 +111,7 @@ use crate::command::wifi::{GetSntpTime, SetSntpConfig, SntpTime};
 use crate::dialect::Dialect;
 use crate::error::{Error, FailWord};
 use crate::framer::{Ascii, DataFrame};
+use crate::queue::{Records, LENS, PART_MAX};
 use crate::urc::{MqttMessage, SocketData, Urc};
 use atat::AtatCmd;
 use core::fmt;
@@ -127,7 +128,7 @@ pub const SPLIT_SIZE: usize = 1024;
 pub const DEFAULT_FRAGMENT_TIMEOUT_MS: u32 = 1000;
 
 /// Bytes each event takes in the session's store besides its own bytes.
-pub const RECORD_OVERHEAD: usize = 16;
+pub const RECORD_OVERHEAD: usize = 11;
 
 /// Pause between two `AT+CIPSNTPTIME?` in [`Mqtt::sync_time`] (ms).
 const SNTP_POLL_MS: u32 = 500;
@@ -478,6 +479,7 @@ const F_HAS_LINK: u8 = 4;
 const F_OK: u8 = 8;
 
 const HDR: usize = RECORD_OVERHEAD;
+const _: () = assert!(HDR == REC_META + LENS);
 
 /// One stored event: a kind, small fields and up to two byte strings.
 #[derive(Clone, Copy)]
@@ -511,102 +513,53 @@ fn to_usize(n: u32) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-fn read_u32(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
+/// The session's fields of a stored record: kind, flags, link, `num` (u32).
+const REC_META: usize = 7;
 
-/// A FIFO of records in `N` bytes. The record handed out last is removed on the next
-/// call (its bytes stay borrowed until then).
+/// The session's store: the crate's one record FIFO ([`Records`]), holding [`Rec`]s.
 struct Stash<const N: usize> {
-    buf: [u8; N],
-    head: usize,
-    tail: usize,
-    pop_pending: bool,
+    records: Records<N, REC_META>,
 }
 
 impl<const N: usize> Stash<N> {
     const fn new() -> Self {
         Stash {
-            buf: [0; N],
-            head: 0,
-            tail: 0,
-            pop_pending: false,
+            records: Records::new(),
         }
-    }
-
-    fn total_at(&self, at: usize) -> usize {
-        HDR + to_usize(read_u32(&self.buf, at + 8)) + to_usize(read_u32(&self.buf, at + 12))
     }
 
     fn settle(&mut self) {
-        if core::mem::take(&mut self.pop_pending) && self.head < self.tail {
-            self.head += self.total_at(self.head);
-            if self.head >= self.tail {
-                self.head = 0;
-                self.tail = 0;
-            }
-        }
+        self.records.settle();
     }
 
     fn is_empty(&mut self) -> bool {
-        self.settle();
-        self.head == self.tail
+        self.records.len() == 0
     }
 
     fn free(&mut self) -> usize {
-        self.settle();
-        N - (self.tail - self.head)
+        self.records.free()
     }
 
     fn head_kind(&mut self) -> Option<u8> {
-        self.settle();
-        (self.head < self.tail).then(|| self.buf[self.head])
+        self.records.peek().map(|m| m[0])
     }
 
+    /// False when it does not fit (or a part is longer than [`PART_MAX`]).
     fn push(&mut self, r: &Rec<'_>) -> bool {
-        let need = HDR + r.a.len() + r.b.len();
-        if need > self.free() {
-            return false;
-        }
-        if self.tail + need > N {
-            self.buf.copy_within(self.head..self.tail, 0);
-            self.tail -= self.head;
-            self.head = 0;
-        }
-        let t = self.tail;
-        self.buf[t] = r.kind;
-        self.buf[t + 1] = r.flags;
-        self.buf[t + 2] = r.link;
-        self.buf[t + 3] = 0;
-        self.buf[t + 4..t + 8].copy_from_slice(&r.num.to_le_bytes());
-        self.buf[t + 8..t + 12].copy_from_slice(&to_u32(r.a.len()).to_le_bytes());
-        self.buf[t + 12..t + 16].copy_from_slice(&to_u32(r.b.len()).to_le_bytes());
-        let a_end = t + HDR + r.a.len();
-        self.buf[t + HDR..a_end].copy_from_slice(r.a);
-        self.buf[a_end..a_end + r.b.len()].copy_from_slice(r.b);
-        self.tail += need;
-        true
+        let n = r.num.to_le_bytes();
+        let meta = [r.kind, r.flags, r.link, n[0], n[1], n[2], n[3]];
+        self.records.push(meta, r.a, r.b)
     }
 
     fn pop(&mut self) -> Option<Rec<'_>> {
-        self.settle();
-        if self.head == self.tail {
-            return None;
-        }
-        self.pop_pending = true;
-        let at = self.head;
-        let a = to_usize(read_u32(&self.buf, at + 8));
-        let b = to_usize(read_u32(&self.buf, at + 12));
-        let a_start = at + HDR;
+        let (m, a, b) = self.records.pop()?;
         Some(Rec {
-            kind: self.buf[at],
-            flags: self.buf[at + 1],
-            link: self.buf[at + 2],
-            num: read_u32(&self.buf, at + 4),
-            a: &self.buf[a_start..a_start + a],
-            b: &self.buf[a_start + a..a_start + a + b],
+            kind: m[0],
+            flags: m[1],
+            link: m[2],
+            num: u32::from_le_bytes([m[3], m[4], m[5], m[6]]),
+            a,
+            b,
         })
     }
 }
@@ -1778,7 +1731,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             return;
         }
         if self.stash.is_empty() {
-            let room = STASH.saturating_sub(HDR);
+            let room = STASH.saturating_sub(HDR).min(PART_MAX);
             let a = &r.a[..r.a.len().min(room)];
             let b = &r.b[..r.b.len().min(room - a.len())];
             let cut = if r.kind == kind::LINE {
@@ -1910,6 +1863,9 @@ struct Plan<'a> {
     conncfg: Option<MqttConnCfg<'a>>,
 }
 
+/// Writes a TLS step's command line (see [`TlsSteps::encode`]).
+type TlsEncode = fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<Option<usize>, Error>;
+
 /// The TLS extension steps of [`Mqtt::configure`] (`AT+MQTTALPN`, `AT+MQTTSNI`), reached
 /// only through [`MqttOptions::alpn`] / [`MqttOptions::sni`], so that the linker drops
 /// them from programs that never set either.
@@ -1918,7 +1874,7 @@ struct TlsSteps {
     check: fn(Dialect, &MqttOptions<'_>) -> Result<(), Error>,
     /// Writes step `i` (0: ALPN, 1: SNI) into the buffer: its length, `None` when the
     /// options do not ask for it.
-    encode: fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<Option<usize>, Error>,
+    encode: TlsEncode,
 }
 
 // One value only: any two are the same steps.
@@ -2158,6 +2114,7 @@ mod tests {
 
     #[test]
     fn stash_fifo_and_compaction() {
+        let long = b"0123456789abcdefg";
         let mut s = Stash::<64>::new();
         assert!(s.push(&Rec {
             a: b"0123456789",
@@ -2166,21 +2123,27 @@ mod tests {
         assert!(s.push(&Rec {
             a: b"abc",
             b: b"de",
+            num: 0x0102_0304,
             ..Rec::bare(kind::MSG)
         }));
-        // 26 + 21 = 47 used: 16 + 2 fits, 16 + 10 does not.
+        // 21 + 16 = 37 used: 11 + 16 fits, 11 + 17 does not.
+        assert_eq!(s.free(), 27);
         assert!(!s.push(&Rec {
-            a: b"0123456789",
+            a: long,
             ..Rec::bare(kind::LINE)
         }));
         assert_eq!(s.pop().map(|r| r.a), Some(&b"0123456789"[..]));
+        // Popping made room at the front; pushing moves what is stored there.
         assert!(s.push(&Rec {
-            a: b"0123456789",
+            a: long,
             ..Rec::bare(kind::LINE)
         }));
         let r = s.pop().unwrap();
-        assert_eq!((r.kind, r.a, r.b), (kind::MSG, &b"abc"[..], &b"de"[..]));
-        assert_eq!(s.pop().map(|r| r.a), Some(&b"0123456789"[..]));
+        assert_eq!(
+            (r.kind, r.a, r.b, r.num),
+            (kind::MSG, &b"abc"[..], &b"de"[..], 0x0102_0304)
+        );
+        assert_eq!(s.pop().map(|r| r.a), Some(&long[..]));
         assert!(s.pop().is_none());
         assert!(s.is_empty());
         assert_eq!(s.free(), 64);

@@ -7,7 +7,7 @@
 use at_wifi::command::mqtt::{QoS, Scheme, Will};
 use at_wifi::command::wifi::{SetSntpConfig, Timezone};
 use at_wifi::mock::{MockClock, MockUart};
-use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions, MqttState, PublishPath};
+use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions, MqttState, PublishPath, RECORD_OVERHEAD};
 use at_wifi::{Client, Dialect, Error, FailWord, Urc};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -618,8 +618,8 @@ fn connect_store_overflow_is_reported() {
             reply.extend_from_slice(CONNECTED);
             u.expect(b"AT+MQTTCONN=0,\"broker\",1883,1\r\n", &reply);
         });
-        // Room for four 16-byte records.
-        let mut m: Mqtt<2048, 64> = Mqtt::new();
+        // Room for four records of no bytes of their own (`WIFI GOT IP` is stored typed).
+        let mut m: Mqtt<2048, { 4 * RECORD_OVERHEAD }> = Mqtt::new();
         m.connect(&mut c, "broker", 1883, 5000).unwrap();
         let mut expected = vec![Ev::Overflow(1)];
         expected.extend(std::iter::repeat_n(other(Urc::WifiGotIp), 4));

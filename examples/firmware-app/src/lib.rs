@@ -46,7 +46,8 @@ pub const TX: usize = 296;
 pub const EV: usize = 384;
 /// The MQTT session's buffer for joining a split incoming message.
 pub const BUF: usize = 256;
-/// The MQTT session's store of events taken out of the client (at least `RX` + 16, so
+/// The MQTT session's store of events taken out of the client (at least `RX` +
+/// `at_wifi::mqtt::RECORD_OVERHEAD`, so
 /// that any event can be taken while others wait).
 pub const STASH: usize = 384;
 /// Subscriptions the session remembers for re-subscription: the app uses one topic.
