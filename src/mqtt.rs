@@ -968,28 +968,59 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         U: Read + ReadReady + Write,
         C: Clock,
     {
+        match self.publish_text(client, topic, payload, qos, retain) {
+            Ok(()) => Ok(PublishPath::Text),
+            // Not sendable as a string parameter (nothing was written): raw.
+            Err(Error::Invalid { field: "data", .. } | Error::CommandTooLong { .. }) => {
+                self.publish_raw(client, topic, payload, qos, retain)?;
+                Ok(PublishPath::Raw)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Publishes `payload` with `AT+MQTTPUB` only: for payloads known to go as a string
+    /// parameter (numbers, short JSON). Firmware that publishes only through this method
+    /// links none of the `AT+MQTTPUBRAW` code [`Mqtt::publish`] carries.
+    ///
+    /// Errors, nothing written: [`Error::Invalid`] with field `data` when the payload
+    /// cannot be a string parameter (NUL, CR or LF; on Beken `,` `"` space or a leading
+    /// `=`), [`Error::CommandTooLong`] when the escaped line would pass the dialect's
+    /// 256 bytes or the client's transmit buffer; the rest as [`Mqtt::publish`].
+    pub fn publish_text<
+        U,
+        C,
+        const RX: usize,
+        const RESP: usize,
+        const TX: usize,
+        const EV: usize,
+    >(
+        &mut self,
+        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), Error>
+    where
+        U: Read + ReadReady + Write,
+        C: Clock,
+    {
         self.settle();
         if payload.is_empty() {
             return Err(EMPTY_PAYLOAD);
         }
         let d = client.dialect();
-        let text = match MqttPub::new(d, topic, payload, qos, retain) {
-            Ok(cmd) => (pub_line_len(d, topic, payload) <= d.spec().max_line).then_some(cmd),
-            Err(Error::Invalid { field: "data", .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if let Some(cmd) = text {
-            let r = client.send(&cmd);
-            // A smaller transmit buffer than the line limit: nothing was written.
-            if !matches!(r, Err(Error::CommandTooLong { .. })) {
-                let a = self.absorb_ready(client, Mode::Normal);
-                r?;
-                a?;
-                return Ok(PublishPath::Text);
-            }
+        let cmd = MqttPub::new(d, topic, payload, qos, retain)?;
+        check_line(pub_line_len(d, topic, payload), d.spec().max_line)?;
+        let r = client.send(&cmd);
+        if let Err(e @ Error::CommandTooLong { .. }) = r {
+            return Err(e);
         }
-        self.publish_raw(client, topic, payload, qos, retain)?;
-        Ok(PublishPath::Raw)
+        let a = self.absorb_ready(client, Mode::Normal);
+        r?;
+        a?;
+        Ok(())
     }
 
     /// Publishes `payload` with `AT+MQTTPUBRAW` whatever it holds: the command, the `>`

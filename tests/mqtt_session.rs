@@ -666,6 +666,37 @@ fn publish_text_escaped() {
 }
 
 #[test]
+fn publish_text_only_never_goes_raw() {
+    each_chunk(|chunk| {
+        let (mut c, _) = mk(chunk, ESP, |u| {
+            u.expect(b"AT+MQTTPUB=0,\"t\",\"42\",1,0\r\n", OK);
+        });
+        let mut m: Mqtt = Mqtt::new();
+        assert_eq!(
+            m.publish_text(&mut c, "t", b"42", QoS::AtLeastOnce, false),
+            Ok(())
+        );
+        // What `publish` would send raw is refused, and nothing is written.
+        assert!(matches!(
+            m.publish_text(&mut c, "t", b"a\nb", QoS::AtLeastOnce, false),
+            Err(Error::Invalid { field: "data", .. })
+        ));
+        assert!(matches!(
+            m.publish_text(&mut c, "t", &[b'x'; 250], QoS::AtLeastOnce, false),
+            Err(Error::CommandTooLong { .. })
+        ));
+        assert!(matches!(
+            m.publish_text(&mut c, "t", b"", QoS::AtLeastOnce, false),
+            Err(Error::Invalid {
+                field: "payload",
+                ..
+            })
+        ));
+        done(c);
+    });
+}
+
+#[test]
 fn publish_raw_exact_flow() {
     each_chunk(|chunk| {
         let (mut c, _) = mk(chunk, ESP, |u| {

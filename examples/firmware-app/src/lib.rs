@@ -567,7 +567,9 @@ impl App {
     {
         let mut digits = [0u8; 10];
         let payload = decimal(self.count, &mut digits);
-        match mqtt.publish(
+        // Digits always go as a string parameter: `publish_text` keeps the raw-publish
+        // code out of the firmware.
+        match mqtt.publish_text(
             client,
             &self.counter_topic,
             payload,
@@ -633,11 +635,18 @@ fn done<B: Board>(board: &mut B, step: Step, r: Result<(), Error>) -> Result<(),
 fn topic(id: &str, suffix: &str) -> heapless::String<TOPIC_CAP> {
     let mut t = heapless::String::new();
     for part in ["at-wifi/", id, suffix] {
-        for c in part.chars() {
-            if t.push(c).is_err() {
-                return t;
-            }
+        let room = TOPIC_CAP - t.len();
+        if part.len() <= room {
+            // Fits: checked just above.
+            let _ = t.push_str(part);
+            continue;
         }
+        let mut n = room;
+        while !part.is_char_boundary(n) {
+            n -= 1;
+        }
+        let _ = t.push_str(&part[..n]);
+        break;
     }
     t
 }
@@ -795,5 +804,8 @@ mod tests {
         assert_eq!(topic("x", "/cmd").as_str(), "at-wifi/x/cmd");
         let long = "a".repeat(100);
         assert_eq!(topic(&long, "/cmd").len(), TOPIC_CAP);
+        // Cut at a character boundary, and nothing after the cut.
+        let wide = format!("{}é", "a".repeat(TOPIC_CAP - 9));
+        assert_eq!(topic(&wide, "/cmd").as_str(), format!("at-wifi/{}", "a".repeat(TOPIC_CAP - 9)));
     }
 }
