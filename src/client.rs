@@ -541,19 +541,27 @@ where
     }
 
     /// Sends the command line `encode` writes into the transmit buffer (returning its
-    /// length, see [`encode_into`]) and waits up to `timeout_ms` for its result, like
-    /// [`Client::send`]; returns the reply lines. For optional steps kept out of the
-    /// generic paths (a plain function pointer, only linked in when used).
+    /// length, see [`encode_into`]) like [`Client::send`], or with `data` like
+    /// [`Client::send_with_data`] (the prompt within [`Config::prompt_timeout_ms`]), and
+    /// waits up to `timeout_ms` for its result; returns the reply lines. For optional
+    /// steps kept out of the generic paths (a plain function pointer, only linked in
+    /// when used).
     pub(crate) fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
+        data: Option<&[u8]>,
         timeout_ms: u32,
     ) -> Result<&[u8], Error> {
         let enc = |c: &mut Self| {
             let n = encode(&mut c.tx)?;
             c.check_line(n)
         };
-        self.transact(&enc, None, timeout_ms, timeout_ms)?;
+        let first = if data.is_some() {
+            self.config.prompt_timeout_ms
+        } else {
+            timeout_ms
+        };
+        self.transact(&enc, data, first, timeout_ms)?;
         Ok(&self.resp)
     }
 

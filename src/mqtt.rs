@@ -136,6 +136,9 @@ const SNTP_POLL_MS: u32 = 500;
 /// Room for the `AT+MQTTCONN=` line: a 128-byte host, every byte escaped, is 282 bytes.
 const CONN_LINE_CAP: usize = 320;
 
+/// The timeout of the `AT+MQTTLONG*` commands (their `MAX_TIMEOUT_MS`).
+const LONG_TIMEOUT_MS: u32 = <MqttLongClientId as AtatCmd>::MAX_TIMEOUT_MS;
+
 /// The timeout of `AT+MQTTALPN` and `AT+MQTTSNI` (their `MAX_TIMEOUT_MS`).
 const TLS_TIMEOUT_MS: u32 = <MqttSni<'static> as AtatCmd>::MAX_TIMEOUT_MS;
 
@@ -170,6 +173,9 @@ pub struct MqttOptions<'a> {
     /// Set by [`MqttOptions::alpn`] and [`MqttOptions::sni`] only: a program that never
     /// calls them carries no ALPN or SNI code.
     tls: Option<&'static TlsSteps>,
+    /// Cleared by [`MqttOptions::without_long_values`]: a program that always does so
+    /// carries no `AT+MQTTLONG*` code.
+    long: Option<&'static LongSteps>,
     path: &'a str,
     reconnect: bool,
 }
@@ -189,9 +195,21 @@ impl<'a> MqttOptions<'a> {
             alpn: &[],
             sni: None,
             tls: None,
+            long: Some(&LONG_STEPS),
             path: "",
             reconnect: true,
         }
+    }
+
+    /// Declares that client id, username and password always fit `AT+MQTTUSERCFG`
+    /// (client id up to 256 bytes, username and password up to 64, the line within 256
+    /// bytes): [`Mqtt::configure`] then never uses `AT+MQTTLONG*`, and refuses longer
+    /// values instead ([`Error::Invalid`] naming the value, or [`Error::CommandTooLong`];
+    /// nothing written). For firmware with short, fixed values: it then links none of
+    /// the `AT+MQTTLONG*` code.
+    pub const fn without_long_values(mut self) -> Self {
+        self.long = None;
+        self
     }
 
     /// Username and password. Up to 64 bytes each go in `AT+MQTTUSERCFG`; longer ones (up
@@ -290,6 +308,7 @@ impl fmt::Debug for MqttOptions<'_> {
             .field("sni", &self.sni)
             .field("path", &self.path)
             .field("reconnect", &self.reconnect)
+            .field("long_values", &self.long.is_some())
             .finish()
     }
 }
@@ -1888,10 +1907,111 @@ fn pub_line_len(dialect: Dialect, topic: &str, payload: &[u8]) -> usize {
 /// Every command of [`Mqtt::configure`], built and checked before the first is sent.
 struct Plan<'a> {
     usercfg: MqttUserCfg<'a>,
-    long_client_id: Option<MqttLongClientId>,
-    long_username: Option<MqttLongUsername>,
-    long_password: Option<MqttLongPassword>,
+    /// Client id, username, password: in `AT+MQTTUSERCFG` (true) or sent by their
+    /// `AT+MQTTLONG*` command.
+    inline: [bool; 3],
     conncfg: Option<MqttConnCfg<'a>>,
+}
+
+/// The `AT+MQTTLONG*` steps of [`Mqtt::configure`], referenced from [`MqttOptions::new`]
+/// and dropped by [`MqttOptions::without_long_values`] (so that the linker can leave them
+/// out).
+struct LongSteps {
+    /// Which values go in `AT+MQTTUSERCFG`; the `AT+MQTTLONG*` commands checked.
+    plan: fn(Dialect, &MqttOptions<'_>) -> Result<[bool; 3], Error>,
+    /// Writes the `AT+MQTTLONG*` command of value `i` (client id, username, password).
+    encode: fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<usize, Error>,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for LongSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LongSteps {}
+
+const LONG_STEPS: LongSteps = LongSteps {
+    plan: plan_long,
+    encode: encode_long,
+};
+
+/// The values of `o`: client id, username, password.
+fn values<'a>(o: &MqttOptions<'a>) -> [&'a str; 3] {
+    [o.client_id, o.username, o.password]
+}
+
+fn plan_long(d: Dialect, o: &MqttOptions<'_>) -> Result<[bool; 3], Error> {
+    let max = d.spec().max_line;
+    let q = Quoting::of(d);
+    let scheme = o.scheme.code(d)?;
+    let values = values(o);
+    let mut inline = [
+        o.client_id.len() <= CLIENT_ID_MAX_LEN,
+        o.username.len() <= USERNAME_MAX_LEN,
+        o.password.len() <= PASSWORD_MAX_LEN,
+    ];
+    loop {
+        let shown = |i: usize| -> &[u8] {
+            if inline[i] {
+                values[i].as_bytes()
+            } else {
+                b""
+            }
+        };
+        let len = usercfg_len(d, scheme, [shown(0), shown(1), shown(2)], o.path.as_bytes());
+        if len <= max {
+            break;
+        }
+        // The longest value still in the line goes through its AT+MQTTLONG* command.
+        let longest = (0..3)
+            .filter(|&i| inline[i] && !values[i].is_empty())
+            .max_by_key(|&i| encoded_len(q, values[i].as_bytes()));
+        match longest {
+            Some(i) => inline[i] = false,
+            None => return Err(Error::CommandTooLong { len, max }),
+        }
+    }
+    // The AT+MQTTLONG* commands checked first: Beken has none, and its placeholders
+    // could not be sent either.
+    for (i, value) in values.iter().enumerate() {
+        if !inline[i] {
+            long_command(d, i, value.len(), &mut [], false)?;
+        }
+    }
+    Ok(inline)
+}
+
+/// Builds the `AT+MQTTLONG*` command of value `i` (client id, username, password) for
+/// `len` bytes, and writes it into `buf` when `write`.
+fn long_command(
+    d: Dialect,
+    i: usize,
+    len: usize,
+    buf: &mut [u8],
+    write: bool,
+) -> Result<usize, Error> {
+    fn out<Cmd: AtatCmd + atat::serde_at::serde::Serialize>(
+        cmd: Cmd,
+        buf: &mut [u8],
+        write: bool,
+    ) -> Result<usize, Error> {
+        if write {
+            encode_into(&cmd, buf)
+        } else {
+            Ok(0)
+        }
+    }
+    match i {
+        0 => out(MqttLongClientId::new(d, len)?, buf, write),
+        1 => out(MqttLongUsername::new(d, len)?, buf, write),
+        _ => out(MqttLongPassword::new(d, len)?, buf, write),
+    }
+}
+
+fn encode_long(d: Dialect, o: &MqttOptions<'_>, i: usize, buf: &mut [u8]) -> Result<usize, Error> {
+    long_command(d, i, values(o)[i].len(), buf, true)
 }
 
 /// Writes a TLS step's command line (see [`TlsSteps::encode`]).
@@ -1998,56 +2118,13 @@ impl<'a> Plan<'a> {
     fn new(d: Dialect, o: &MqttOptions<'a>) -> Result<Self, Error> {
         let max = d.spec().max_line;
         let q = Quoting::of(d);
-        let scheme = o.scheme.code(d)?;
-        let values: [&'a str; 3] = [o.client_id, o.username, o.password];
-        let mut inline = [
-            o.client_id.len() <= CLIENT_ID_MAX_LEN,
-            o.username.len() <= USERNAME_MAX_LEN,
-            o.password.len() <= PASSWORD_MAX_LEN,
-        ];
-        let shown = |inline: &[bool; 3], i: usize| -> &'a [u8] {
-            if inline[i] {
-                values[i].as_bytes()
-            } else {
-                b""
-            }
+        let inline = match o.long {
+            Some(long) => (long.plan)(d, o)?,
+            // `without_long_values`: `AT+MQTTUSERCFG` takes them all (`MqttUserCfg::new`
+            // checks each, the client the line).
+            None => [true; 3],
         };
-        loop {
-            let len = usercfg_len(
-                d,
-                scheme,
-                [shown(&inline, 0), shown(&inline, 1), shown(&inline, 2)],
-                o.path.as_bytes(),
-            );
-            if len <= max {
-                break;
-            }
-            // The longest value still in the line goes through its AT+MQTTLONG* command.
-            let longest = (0..3)
-                .filter(|&i| inline[i] && !values[i].is_empty())
-                .max_by_key(|&i| encoded_len(q, values[i].as_bytes()));
-            match longest {
-                Some(i) => inline[i] = false,
-                None => return Err(Error::CommandTooLong { len, max }),
-            }
-        }
-        // The AT+MQTTLONG* commands first: Beken has none, and its placeholders could not
-        // be sent either.
-        let long_client_id = if inline[0] {
-            None
-        } else {
-            Some(MqttLongClientId::new(d, o.client_id.len())?)
-        };
-        let long_username = if inline[1] {
-            None
-        } else {
-            Some(MqttLongUsername::new(d, o.username.len())?)
-        };
-        let long_password = if inline[2] {
-            None
-        } else {
-            Some(MqttLongPassword::new(d, o.password.len())?)
-        };
+        let values = values(o);
         let text = |i: usize| if inline[i] { values[i] } else { "" };
         let usercfg = MqttUserCfg::new(d, o.scheme, text(0), text(1), text(2), o.path)?;
         let conncfg = if o.will.is_some() || o.keepalive_s != 0 || !o.clean_session {
@@ -2070,9 +2147,7 @@ impl<'a> Plan<'a> {
         }
         Ok(Plan {
             usercfg,
-            long_client_id,
-            long_username,
-            long_password,
+            inline,
             conncfg,
         })
     }
@@ -2087,14 +2162,14 @@ impl<'a> Plan<'a> {
         C: Clock,
     {
         client.send(&self.usercfg)?;
-        if let Some(cmd) = &self.long_client_id {
-            client.send_with_data(cmd, o.client_id.as_bytes())?;
-        }
-        if let Some(cmd) = &self.long_username {
-            client.send_with_data(cmd, o.username.as_bytes())?;
-        }
-        if let Some(cmd) = &self.long_password {
-            client.send_with_data(cmd, o.password.as_bytes())?;
+        if let Some(long) = o.long {
+            let d = client.dialect();
+            for (i, value) in values(o).iter().enumerate() {
+                if !self.inline[i] {
+                    let encode = |buf: &mut [u8]| (long.encode)(d, o, i, buf);
+                    client.send_encoded(&encode, Some(value.as_bytes()), LONG_TIMEOUT_MS)?;
+                }
+            }
         }
         if let Some(cmd) = &self.conncfg {
             client.send(cmd)?;
@@ -2114,7 +2189,7 @@ impl<'a> Plan<'a> {
                         max: buf.len(),
                     })
                 };
-                client.send_encoded(&encode, TLS_TIMEOUT_MS)?;
+                client.send_encoded(&encode, None, TLS_TIMEOUT_MS)?;
             }
         }
         Ok(())

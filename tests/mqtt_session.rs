@@ -331,6 +331,41 @@ fn configure_line_limit_is_exact() {
     }
 }
 
+#[test]
+fn without_long_values_refuses_what_needs_them() {
+    let id = "c".repeat(220);
+    each_chunk(|chunk| {
+        let (mut c, _) = mk(chunk, ESP, |u| {
+            // A line of exactly 256 bytes still goes.
+            let line = format!("AT+MQTTUSERCFG=0,1,\"{id}\",\"\",\"\",0,0,\"\"\r\n");
+            u.expect(line.as_bytes(), OK);
+        });
+        let mut m: Mqtt = Mqtt::new();
+        let fits = MqttOptions::new(&id).without_long_values();
+        m.configure(&mut c, &fits).unwrap();
+        // One byte more, a 65-byte username, a 257-byte client id: refused, nothing
+        // written (with long values allowed they would go through AT+MQTTLONG*).
+        let longer = "c".repeat(221);
+        let user = "u".repeat(65);
+        let huge = "c".repeat(257);
+        let cases = [
+            MqttOptions::new(&longer),
+            MqttOptions::new("d").credentials(&user, "p"),
+            MqttOptions::new(&huge),
+        ];
+        for opts in cases {
+            let e = m
+                .configure(&mut c, &opts.without_long_values())
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::CommandTooLong { .. } | Error::Invalid { .. }),
+                "{e:?}"
+            );
+        }
+        done(c);
+    });
+}
+
 /// A dialect, options, and the error they must get.
 type Case<'a> = (Dialect, MqttOptions<'a>, fn(&Error) -> bool);
 

@@ -394,9 +394,12 @@ impl App {
     }
 
     fn options(&self) -> MqttOptions<'static> {
+        // The client id is short (48 bytes at most) and there are no credentials:
+        // `AT+MQTTUSERCFG` takes them, no `AT+MQTTLONG*` code is needed.
         MqttOptions::new(self.settings.client_id)
             .keepalive_s(60)
             .reconnect(true)
+            .without_long_values()
     }
 
     // The bring-up, online, recovery and publishing paths are kept out of line
