@@ -27,9 +27,9 @@
 #[cfg(feature = "semihosting")]
 pub mod semihosting;
 
-use at_wifi::command::basic::{restart, At, EchoOff};
+use at_wifi::command::basic::restart;
 use at_wifi::command::mqtt::QoS;
-use at_wifi::command::wifi::{join, JoinAp, SetWifiMode, WifiMode};
+use at_wifi::command::wifi::{join, JoinAp};
 use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions};
 use at_wifi::serial::{BufferedSerial, RxConsumer};
 use at_wifi::{Client, Clock, Dialect, Error, Urc};
@@ -72,6 +72,10 @@ pub const RECONNECT_GRACE_MS: u64 = 30_000;
 pub const FIRST_BACKOFF_MS: u32 = 2_000;
 /// Longest pause between two bring-up attempts (ms).
 pub const MAX_BACKOFF_MS: u32 = 60_000;
+/// How long `AT` and `ATE0` may take (ms; the crate's `At` / `EchoOff` use the same).
+const SHORT_TIMEOUT_MS: u32 = 1_000;
+/// How long `AT+CWMODE` may take (ms; as the crate's `SetWifiMode`).
+const MODE_TIMEOUT_MS: u32 = 2_000;
 /// `AT` attempts (1 s each) before the module is declared mute.
 const SYNC_TRIES: u32 = 5;
 /// Most stale events dropped after a restart.
@@ -420,7 +424,7 @@ impl App {
         let s = self.settings;
         let mut synced = Err(Error::Timeout { ms: 0 });
         for _ in 0..SYNC_TRIES {
-            synced = client.send(&At).map(|_| ());
+            synced = client.send_line(b"AT", SHORT_TIMEOUT_MS).map(|_| ());
             if synced.is_ok() {
                 break;
             }
@@ -436,9 +440,13 @@ impl App {
                 break;
             }
         }
-        done(board, Step::EchoOff, client.send(&EchoOff).map(|_| ()))?;
-        let mode = SetWifiMode::new(WifiMode::Station);
-        done(board, Step::WifiMode, client.send(&mode).map(|_| ()))?;
+        // Fixed lines go through `send_line`: a typed command costs its own encoding and
+        // parsing code (about 360 bytes of flash each), and these have no parameters or
+        // reply to type.
+        let echo_off = client.send_line(b"ATE0", SHORT_TIMEOUT_MS);
+        done(board, Step::EchoOff, echo_off.map(|_| ()))?;
+        let station = client.send_line(b"AT+CWMODE=1", MODE_TIMEOUT_MS);
+        done(board, Step::WifiMode, station.map(|_| ()))?;
         let joined = JoinAp::new(s.dialect, s.ssid, s.password)
             .and_then(|ap| join(client, &ap).map_err(|e| e.error));
         done(board, Step::Join, joined)?;
