@@ -1191,8 +1191,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         C: Clock,
     {
         self.settle();
-        let cmd = MqttClean::new(client.dialect())?;
-        let r = client.send(&cmd);
+        MqttClean::new(client.dialect())?;
+        let r = send_clean(client);
         let a = self.absorb_ready(client, Mode::Quiet);
         r?;
         a?;
@@ -1224,8 +1224,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         let d = client.dialect();
         let plan = Plan::new(d, opts)?;
         MqttConn::new(d, host, port, opts.reconnect)?;
-        let clean = MqttClean::new(d)?;
-        let r = client.send(&clean);
+        MqttClean::new(d)?;
+        let r = send_clean(client);
         let a = self.absorb_ready(client, Mode::Quiet);
         match r {
             Ok(_) | Err(Error::Module { .. }) => {}
@@ -1894,6 +1894,24 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     l
 }
 
+/// The line of [`MqttClean`] (checked by a test).
+const CLEAN_LINE: &[u8] = b"AT+MQTTCLEAN=0";
+
+/// Sends [`MqttClean`] as its fixed line: the same bytes, timeout and (empty) reply,
+/// without the command type's own encoding and parsing code. The dialect was checked
+/// by `MqttClean::new`.
+fn send_clean<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    client: &mut Client<U, C, RX, RESP, TX, EV>,
+) -> Result<(), Error>
+where
+    U: Read + ReadReady + Write,
+    C: Clock,
+{
+    client
+        .send_line(CLEAN_LINE, <MqttClean as AtatCmd>::MAX_TIMEOUT_MS)
+        .map(|_| ())
+}
+
 /// The length of `AT+MQTTPUB=0,<topic>,<data>,<q>,<r>\r\n` in `dialect`.
 fn pub_line_len(dialect: Dialect, topic: &str, payload: &[u8]) -> usize {
     let q = Quoting::of(dialect);
@@ -2253,6 +2271,17 @@ mod tests {
         assert!(s.pop().is_none());
         assert!(s.is_empty());
         assert_eq!(s.free(), 64);
+    }
+
+    #[test]
+    fn clean_line_is_the_command() {
+        for d in [Dialect::EspAt, Dialect::W800, Dialect::Beken] {
+            let mut buf = [0u8; 32];
+            let n = MqttClean::new(d).unwrap().write(&mut buf);
+            let end = d.spec().line_end;
+            assert_eq!(&buf[..n - end.len()], CLEAN_LINE);
+            assert_eq!(&buf[n - end.len()..n], end);
+        }
     }
 
     #[test]
