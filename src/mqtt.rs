@@ -168,6 +168,9 @@ pub struct MqttOptions<'a> {
     keepalive_s: u16,
     clean_session: bool,
     will: Option<Will<'a>>,
+    /// Set by [`MqttOptions::will`] only: a program without a will links none of the
+    /// will's checks.
+    will_steps: Option<&'static WillSteps>,
     alpn: &'a [&'a str],
     sni: Option<&'a str>,
     /// Set by [`MqttOptions::alpn`] and [`MqttOptions::sni`] only: a program that never
@@ -192,6 +195,7 @@ impl<'a> MqttOptions<'a> {
             keepalive_s: 0,
             clean_session: true,
             will: None,
+            will_steps: None,
             alpn: &[],
             sni: None,
             tls: None,
@@ -241,6 +245,7 @@ impl<'a> MqttOptions<'a> {
     /// A last will.
     pub const fn will(mut self, will: Will<'a>) -> Self {
         self.will = Some(will);
+        self.will_steps = Some(&WILL_STEPS);
         self
     }
 
@@ -2032,6 +2037,39 @@ fn encode_long(d: Dialect, o: &MqttOptions<'_>, i: usize, buf: &mut [u8]) -> Res
     long_command(d, i, values(o)[i].len(), buf, true)
 }
 
+/// `AT+MQTTCONNCFG` with the will of [`MqttOptions::will`], reached only through it (so
+/// that firmware without a will links none of this).
+struct WillSteps {
+    /// Builds and checks the command.
+    conncfg: for<'a> fn(Dialect, &MqttOptions<'a>) -> Result<MqttConnCfg<'a>, Error>,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for WillSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for WillSteps {}
+
+const WILL_STEPS: WillSteps = WillSteps {
+    conncfg: conncfg_with_will,
+};
+
+fn conncfg_with_will<'a>(d: Dialect, o: &MqttOptions<'a>) -> Result<MqttConnCfg<'a>, Error> {
+    let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, o.will)?;
+    let (topic, msg) = o
+        .will
+        .map_or((&b""[..], &b""[..]), |w| (w.topic.as_bytes(), w.message));
+    let q = Quoting::of(d);
+    check_line(
+        27 + digits(usize::from(o.keepalive_s)) + encoded_len(q, topic) + encoded_len(q, msg),
+        d.spec().max_line,
+    )?;
+    Ok(cfg)
+}
+
 /// Writes a TLS step's command line (see [`TlsSteps::encode`]).
 type TlsEncode = fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<Option<usize>, Error>;
 
@@ -2145,20 +2183,18 @@ impl<'a> Plan<'a> {
         let values = values(o);
         let text = |i: usize| if inline[i] { values[i] } else { "" };
         let usercfg = MqttUserCfg::new(d, o.scheme, text(0), text(1), text(2), o.path)?;
-        let conncfg = if o.will.is_some() || o.keepalive_s != 0 || !o.clean_session {
-            let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, o.will)?;
-            let (topic, msg) = o
-                .will
-                .map_or((&b""[..], &b""[..]), |w| (w.topic.as_bytes(), w.message));
-            check_line(
-                27 + digits(usize::from(o.keepalive_s))
-                    + encoded_len(q, topic)
-                    + encoded_len(q, msg),
-                max,
-            )?;
-            Some(cfg)
-        } else {
-            None
+        let conncfg = match o.will_steps {
+            Some(will) => Some((will.conncfg)(d, o)?),
+            None if o.keepalive_s != 0 || !o.clean_session => {
+                // No will (only `MqttOptions::will` sets one): two empty strings.
+                let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, None)?;
+                check_line(
+                    27 + digits(usize::from(o.keepalive_s)) + 2 * encoded_len(q, b""),
+                    max,
+                )?;
+                Some(cfg)
+            }
+            None => None,
         };
         if let Some(tls) = o.tls {
             (tls.check)(d, o)?;
