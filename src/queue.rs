@@ -44,6 +44,12 @@ pub(crate) const PART_MAX: usize = u16::MAX as usize;
 /// behind it.
 pub(crate) struct Records<const N: usize, const M: usize> {
     buf: [u8; N],
+    at: Cursor,
+}
+
+/// Where the records of a [`Records`] store are. Its code takes the buffer and the
+/// field size as arguments: one copy serves every store, whatever its `N` and `M`.
+struct Cursor {
     head: usize,
     tail: usize,
     /// The record at `head` was handed out and is removed on the next call.
@@ -51,22 +57,25 @@ pub(crate) struct Records<const N: usize, const M: usize> {
     entries: usize,
 }
 
-impl<const N: usize, const M: usize> Records<N, M> {
-    pub(crate) const fn new() -> Self {
-        Records {
-            buf: [0; N],
-            head: 0,
-            tail: 0,
-            pop_pending: false,
-            entries: 0,
-        }
+impl Cursor {
+    fn part_len(buf: &[u8], at: usize) -> usize {
+        usize::from(u16::from_le_bytes([buf[at], buf[at + 1]]))
     }
 
-    /// Removes the record handed out last, if any.
-    pub(crate) fn settle(&mut self) {
+    /// The record at `head`: where its parts start, and their lengths.
+    fn head_parts(&self, buf: &[u8], m: usize) -> (usize, usize, usize) {
+        let at = self.head + m;
+        (
+            at + LENS,
+            Self::part_len(buf, at),
+            Self::part_len(buf, at + 2),
+        )
+    }
+
+    fn settle(&mut self, buf: &[u8], m: usize) {
         if core::mem::take(&mut self.pop_pending) {
-            let at = self.head;
-            self.head += M + LENS + self.part_len(at, 0) + self.part_len(at, 2);
+            let (start, a, b) = self.head_parts(buf, m);
+            self.head = start + a + b;
             self.entries -= 1;
             if self.head >= self.tail {
                 self.head = 0;
@@ -75,57 +84,36 @@ impl<const N: usize, const M: usize> Records<N, M> {
         }
     }
 
-    fn part_len(&self, at: usize, which: usize) -> usize {
-        let i = at + M + which;
-        usize::from(u16::from_le_bytes([self.buf[i], self.buf[i + 1]]))
-    }
-
-    /// Records stored.
-    pub(crate) fn len(&mut self) -> usize {
-        self.settle();
-        self.entries
-    }
-
-    /// Bytes free (at the end or, after a move, at the front).
-    pub(crate) fn free(&mut self) -> usize {
-        self.settle();
-        N - (self.tail - self.head)
-    }
-
-    /// Whether `need` more bytes fit behind the stored records, moving them to the front
-    /// first when that makes the room.
-    pub(crate) fn room_for(&mut self, need: usize) -> bool {
-        self.settle();
-        if self.tail + need > N && self.head > 0 {
+    fn room_for(&mut self, buf: &mut [u8], m: usize, need: usize) -> bool {
+        self.settle(buf, m);
+        if self.tail + need > buf.len() && self.head > 0 {
             // Moved in steps no longer than the gap, so that no step overlaps (a plain
             // copy each, no `memmove`).
             let gap = self.head;
             let mut from = gap;
             while from < self.tail {
                 let n = gap.min(self.tail - from);
-                let (front, back) = self.buf.split_at_mut(from);
+                let (front, back) = buf.split_at_mut(from);
                 front[from - gap..from - gap + n].copy_from_slice(&back[..n]);
                 from += n;
             }
             self.tail -= gap;
             self.head = 0;
         }
-        self.tail + need <= N
+        self.tail + need <= buf.len()
     }
 
-    /// Stores a record; false (nothing stored) when it does not fit or a part is longer
-    /// than [`PART_MAX`].
-    pub(crate) fn push(&mut self, meta: [u8; M], a: &[u8], b: &[u8]) -> bool {
-        let need = M + LENS + a.len() + b.len();
-        if a.len() > PART_MAX || b.len() > PART_MAX || !self.room_for(need) {
+    fn push(&mut self, buf: &mut [u8], meta: &[u8], a: &[u8], b: &[u8]) -> bool {
+        let m = meta.len();
+        let need = m + LENS + a.len() + b.len();
+        if a.len() > PART_MAX || b.len() > PART_MAX || !self.room_for(buf, m, need) {
             return false;
         }
         let t = self.tail;
-        let buf = &mut self.buf[t..t + need];
-        let (head, parts) = buf.split_at_mut(M + LENS);
-        head[..M].copy_from_slice(&meta);
-        head[M..M + 2].copy_from_slice(&(a.len() as u16).to_le_bytes());
-        head[M + 2..].copy_from_slice(&(b.len() as u16).to_le_bytes());
+        let (head, parts) = buf[t..t + need].split_at_mut(m + LENS);
+        head[..m].copy_from_slice(meta);
+        head[m..m + 2].copy_from_slice(&(a.len() as u16).to_le_bytes());
+        head[m + 2..].copy_from_slice(&(b.len() as u16).to_le_bytes());
         let (pa, pb) = parts.split_at_mut(a.len());
         pa.copy_from_slice(a);
         pb.copy_from_slice(b);
@@ -133,13 +121,56 @@ impl<const N: usize, const M: usize> Records<N, M> {
         self.entries += 1;
         true
     }
+}
+
+impl<const N: usize, const M: usize> Records<N, M> {
+    pub(crate) const fn new() -> Self {
+        Records {
+            buf: [0; N],
+            at: Cursor {
+                head: 0,
+                tail: 0,
+                pop_pending: false,
+                entries: 0,
+            },
+        }
+    }
+
+    /// Removes the record handed out last, if any.
+    pub(crate) fn settle(&mut self) {
+        self.at.settle(&self.buf, M);
+    }
+
+    /// Records stored.
+    pub(crate) fn len(&mut self) -> usize {
+        self.settle();
+        self.at.entries
+    }
+
+    /// Bytes free (at the end or, after a move, at the front).
+    pub(crate) fn free(&mut self) -> usize {
+        self.settle();
+        N - (self.at.tail - self.at.head)
+    }
+
+    /// Whether `need` more bytes fit behind the stored records, moving them to the front
+    /// first when that makes the room.
+    pub(crate) fn room_for(&mut self, need: usize) -> bool {
+        self.at.room_for(&mut self.buf, M, need)
+    }
+
+    /// Stores a record; false (nothing stored) when it does not fit or a part is longer
+    /// than [`PART_MAX`].
+    pub(crate) fn push(&mut self, meta: [u8; M], a: &[u8], b: &[u8]) -> bool {
+        self.at.push(&mut self.buf, &meta, a, b)
+    }
 
     /// The fields of the oldest record, without handing it out.
     pub(crate) fn peek(&mut self) -> Option<[u8; M]> {
         self.settle();
-        (self.entries > 0).then(|| {
+        (self.at.entries > 0).then(|| {
             let mut meta = [0u8; M];
-            meta.copy_from_slice(&self.buf[self.head..self.head + M]);
+            meta.copy_from_slice(&self.buf[self.at.head..self.at.head + M]);
             meta
         })
     }
@@ -147,11 +178,8 @@ impl<const N: usize, const M: usize> Records<N, M> {
     /// The oldest record: its fields and parts; it is removed by the next call.
     pub(crate) fn pop(&mut self) -> Option<([u8; M], &[u8], &[u8])> {
         let meta = self.peek()?;
-        self.pop_pending = true;
-        let at = self.head;
-        let a = self.part_len(at, 0);
-        let b = self.part_len(at, 2);
-        let start = at + M + LENS;
+        self.at.pop_pending = true;
+        let (start, a, b) = self.at.head_parts(&self.buf, M);
         Some((
             meta,
             &self.buf[start..start + a],
