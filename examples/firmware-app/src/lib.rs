@@ -817,6 +817,9 @@ mod tests {
         assert_eq!(topic(&long, "/cmd").len(), TOPIC_CAP);
         // Cut at a character boundary, and nothing after the cut.
         let wide = format!("{}é", "a".repeat(TOPIC_CAP - 9));
-        assert_eq!(topic(&wide, "/cmd").as_str(), format!("at-wifi/{}", "a".repeat(TOPIC_CAP - 9)));
+        assert_eq!(
+            topic(&wide, "/cmd").as_str(),
+            format!("at-wifi/{}", "a".repeat(TOPIC_CAP - 9))
+        );
     }
 }
