@@ -197,7 +197,7 @@ BP_RAM_LIMIT=$((20 * 1024))
     echo "MQTT session, a counter published every 5 s, LED commands, recovery) over the driver"
     echo "with the buffer sizes of \`examples/firmware-app/src/lib.rs\` (client \`RX\` $(size_const RX),"
     echo "\`RESP\` $(size_const RESP), \`TX\` $(size_const TX), \`EV\` $(size_const EV); session \`BUF\` $(size_const BUF), \`STASH\` $(size_const STASH); interrupt-fed"
-    echo "receive buffer $(size_const RX_BUFFER)). Profiles: \`opt-level = \"s\"\`, LTO, one codegen unit,"
+    echo "receive buffer $(size_const RX_BUFFER)). Profiles: \`opt-level = \"z\"\`, LTO, one codegen unit,"
     echo "\`panic = \"abort\"\`, for release and dev alike. $(rustc --version | cut -d' ' -f1-2)."
     echo
     echo "| firmware | flash | static RAM | fits |"
@@ -207,6 +207,13 @@ BP_RAM_LIMIT=$((20 * 1024))
     echo "| nRF52840-DK (thumbv7em-none-eabihf), release | $NRF_FLASH B ($(kib "$NRF_FLASH")) | $NRF_RAM B | $(pct "$NRF_FLASH" $((1024 * 1024))) of 1 MiB flash |"
     if [ -n "$STACK_LINE" ]; then
         echo "| Blue Pill, QEMU build (semihosting log, HSI clock) | $Q_FLASH B ($(kib "$Q_FLASH")) | $Q_STATIC B | 8 KiB RAM of stm32vldiscovery |"
+    fi
+    echo
+    verdict() { if [ "$1" -lt "$2" ]; then echo "PASS"; else echo "FAIL"; fi; }
+    echo "**Issue #6 budget** (Blue Pill release): flash under 32 KiB: $BP_FLASH B of 32768,"
+    echo "$(verdict "$BP_FLASH" 32768)."
+    if [ -n "$STACK_LINE" ]; then
+        echo "Static RAM + peak stack under 6 KiB: $Q_TOTAL B of 6144, $(verdict "$Q_TOTAL" 6144)."
     fi
     echo
     echo "Flash is \`.vector_table\` + \`.text\` + \`.rodata\` + \`.data\` (its initial values are"
@@ -222,8 +229,8 @@ BP_RAM_LIMIT=$((20 * 1024))
         echo "| $Q_STATIC B | $Q_PEAK B | $Q_TOTAL B ($(kib "$Q_TOTAL")) | 8192 B | $((BP_RAM_LIMIT - Q_TOTAL)) B of 20 KiB |"
         echo
         echo "Of the peak, $S_CLIENT B are the client (\`Client\` with the sizes above), $S_SESSION B the MQTT"
-        echo "session (\`Mqtt\`; 1.3 KiB of it is its fixed list of 10 subscriptions of up to"
-        echo "128-byte topics, whatever \`BUF\` and \`STASH\` are) and $S_APP B the application state, all"
+        echo "session (\`Mqtt\` with \`SUBS\` = $(size_const SUBS): each remembered subscription holds a"
+        echo "topic of up to 128 bytes) and $S_APP B the application state, all"
         echo "in \`main\`'s frame; the rest is call frames, deepest in \`Mqtt::connect\` and"
         echo "\`Mqtt::recover\` (the \`AT+MQTTCONN\` line is built in a 320-byte stack buffer)."
         echo

@@ -27,6 +27,9 @@ use atat::serde_at::SerializeOptions;
 use atat::AtatCmd;
 use embedded_io::{Read, ReadReady, Write};
 
+/// Writes a command line into the transmit buffer and returns its length (or why not).
+type Encoder<'a, T> = &'a dyn Fn(&mut T) -> Result<usize, Error>;
+
 /// Bytes of transmit buffer kept free for the command name, prefix and line end when the
 /// client checks that a command fits before writing it (atat's derived `write` panics on a
 /// buffer that is too small; this client never lets it).
@@ -317,9 +320,7 @@ where
         Cmd: AtatCmd + Serialize,
     {
         let timeout = Cmd::MAX_TIMEOUT_MS;
-        let deadline = self.deadline(timeout);
-        let n = self.start(deadline, timeout, |c| c.encode(cmd))?;
-        self.exchange(n, None, timeout, deadline)?;
+        self.transact(&|c: &mut Self| c.encode(cmd), None, timeout, timeout)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -336,11 +337,9 @@ where
     where
         Cmd: AtatCmd + Serialize,
     {
-        let timeout = Cmd::MAX_TIMEOUT_MS;
         let prompt_timeout = self.config.prompt_timeout_ms;
-        let deadline = self.deadline(prompt_timeout);
-        let n = self.start(deadline, prompt_timeout, |c| c.encode(cmd))?;
-        self.exchange(n, Some(data), timeout, deadline)?;
+        let enc = |c: &mut Self| c.encode(cmd);
+        self.transact(&enc, Some(data), prompt_timeout, Cmd::MAX_TIMEOUT_MS)?;
         cmd.parse(Ok(&self.resp)).map_err(|_| Error::Parse)
     }
 
@@ -350,9 +349,12 @@ where
     ///
     /// The line must not hold CR or LF ([`Error::Invalid`]); nothing is written then.
     pub fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error> {
-        let deadline = self.deadline(timeout_ms);
-        let n = self.start(deadline, timeout_ms, |c| c.encode_line(line))?;
-        self.exchange(n, None, timeout_ms, deadline)?;
+        self.transact(
+            &|c: &mut Self| c.encode_line(line),
+            None,
+            timeout_ms,
+            timeout_ms,
+        )?;
         Ok(&self.resp)
     }
 
@@ -422,6 +424,24 @@ where
         self.clock.now_ms().saturating_add(u64::from(ms))
     }
 
+    /// One command, shared by every command type (not generic, so that it is not repeated
+    /// for each): encodes and checks the line before `first_ms` passes (resynchronising
+    /// first when needed), writes it, then `data` after the prompt, and waits for the
+    /// result; the prompt or, without data, the result must come within `first_ms`, the
+    /// result after the data within `timeout_ms`.
+    #[inline(never)]
+    fn transact(
+        &mut self,
+        encode: Encoder<'_, Self>,
+        data: Option<&[u8]>,
+        first_ms: u32,
+        timeout_ms: u32,
+    ) -> Result<(), Error> {
+        let deadline = self.deadline(first_ms);
+        let n = self.start(deadline, first_ms, encode)?;
+        self.exchange(n, data, timeout_ms, deadline)
+    }
+
     /// Everything before a command is written: checks and encodes the line (`encode`
     /// writes it into `tx` and returns its length), reads pending input, and resynchronises
     /// after a timeout — all before `deadline`. Nothing is written when the line is refused.
@@ -429,7 +449,7 @@ where
         &mut self,
         deadline: u64,
         timeout_ms: u32,
-        encode: impl Fn(&mut Self) -> Result<usize, Error>,
+        encode: Encoder<'_, Self>,
     ) -> Result<usize, Error> {
         // Checked first: a refused line writes nothing, not even the resynchronising `AT`.
         let n = encode(self)?;
@@ -505,25 +525,12 @@ where
     }
 
     fn encode<Cmd: AtatCmd + Serialize>(&mut self, cmd: &Cmd) -> Result<usize, Error> {
-        // An upper bound of the line: the parameters with atat's default options (which
-        // escape more than any other) and an empty name, plus room for name and line end.
-        let bound =
-            match atat::serde_at::to_slice(cmd, "", &mut self.tx, SerializeOptions::default()) {
-                Ok(n) => n + TX_HEADROOM,
-                Err(_) => {
-                    return Err(Error::CommandTooLong {
-                        len: TX + 1,
-                        max: TX,
-                    })
-                }
-            };
-        if bound > TX {
-            return Err(Error::CommandTooLong {
-                len: bound,
-                max: TX,
-            });
-        }
-        let n = cmd.write(&mut self.tx);
+        let n = encode_into(cmd, &mut self.tx)?;
+        self.check_line(n)
+    }
+
+    /// `n` when a line of `n` bytes is within the dialect's limit.
+    fn check_line(&self, n: usize) -> Result<usize, Error> {
         if n > self.spec.max_line {
             return Err(Error::CommandTooLong {
                 len: n,
@@ -531,6 +538,31 @@ where
             });
         }
         Ok(n)
+    }
+
+    /// Sends the command line `encode` writes into the transmit buffer (returning its
+    /// length, see [`encode_into`]) like [`Client::send`], or with `data` like
+    /// [`Client::send_with_data`] (the prompt within [`Config::prompt_timeout_ms`]), and
+    /// waits up to `timeout_ms` for its result; returns the reply lines. For optional
+    /// steps kept out of the generic paths (a plain function pointer, only linked in
+    /// when used).
+    pub(crate) fn send_encoded(
+        &mut self,
+        encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
+        data: Option<&[u8]>,
+        timeout_ms: u32,
+    ) -> Result<&[u8], Error> {
+        let enc = |c: &mut Self| {
+            let n = encode(&mut c.tx)?;
+            c.check_line(n)
+        };
+        let first = if data.is_some() {
+            self.config.prompt_timeout_ms
+        } else {
+            timeout_ms
+        };
+        self.transact(&enc, data, first, timeout_ms)?;
+        Ok(&self.resp)
     }
 
     fn encode_line(&mut self, line: &[u8]) -> Result<usize, Error> {
@@ -1022,6 +1054,25 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
 }
 
 /// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
+/// Writes `cmd`'s line into `buf` and returns its length; [`Error::CommandTooLong`] (and
+/// nothing written that counts) when it might not fit.
+pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
+    cmd: &Cmd,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let max = buf.len();
+    // An upper bound of the line: the parameters with atat's default options (which
+    // escape more than any other) and an empty name, plus room for name and line end.
+    let bound = match atat::serde_at::to_slice(cmd, "", buf, SerializeOptions::default()) {
+        Ok(n) => n + TX_HEADROOM,
+        Err(_) => return Err(Error::CommandTooLong { len: max + 1, max }),
+    };
+    if bound > max {
+        return Err(Error::CommandTooLong { len: bound, max });
+    }
+    Ok(cmd.write(buf))
+}
+
 fn is_command_echo(line: &[u8]) -> bool {
     line.len() >= 2
         && line[..2].eq_ignore_ascii_case(b"AT")

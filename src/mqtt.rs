@@ -98,7 +98,7 @@
 //! configuration again and a new connection: [`Mqtt::recover`] does all of that and
 //! re-subscribes.
 
-use crate::client::{Client, Event};
+use crate::client::{encode_into, Client, Event};
 use crate::clock::Clock;
 use crate::command::mqtt::{
     parse_conn_result, AsyncResult, MqttAlpn, MqttClean, MqttConn, MqttConnCfg, MqttLongClientId,
@@ -111,6 +111,7 @@ use crate::command::wifi::{GetSntpTime, SetSntpConfig, SntpTime};
 use crate::dialect::Dialect;
 use crate::error::{Error, FailWord};
 use crate::framer::{Ascii, DataFrame};
+use crate::queue::{Records, LENS, PART_MAX};
 use crate::urc::{MqttMessage, SocketData, Urc};
 use atat::AtatCmd;
 use core::fmt;
@@ -127,13 +128,19 @@ pub const SPLIT_SIZE: usize = 1024;
 pub const DEFAULT_FRAGMENT_TIMEOUT_MS: u32 = 1000;
 
 /// Bytes each event takes in the session's store besides its own bytes.
-pub const RECORD_OVERHEAD: usize = 16;
+pub const RECORD_OVERHEAD: usize = 11;
 
 /// Pause between two `AT+CIPSNTPTIME?` in [`Mqtt::sync_time`] (ms).
 const SNTP_POLL_MS: u32 = 500;
 
 /// Room for the `AT+MQTTCONN=` line: a 128-byte host, every byte escaped, is 282 bytes.
 const CONN_LINE_CAP: usize = 320;
+
+/// The timeout of the `AT+MQTTLONG*` commands (their `MAX_TIMEOUT_MS`).
+const LONG_TIMEOUT_MS: u32 = <MqttLongClientId as AtatCmd>::MAX_TIMEOUT_MS;
+
+/// The timeout of `AT+MQTTALPN` and `AT+MQTTSNI` (their `MAX_TIMEOUT_MS`).
+const TLS_TIMEOUT_MS: u32 = <MqttSni<'static> as AtatCmd>::MAX_TIMEOUT_MS;
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -161,8 +168,17 @@ pub struct MqttOptions<'a> {
     keepalive_s: u16,
     clean_session: bool,
     will: Option<Will<'a>>,
+    /// Set by [`MqttOptions::will`] only: a program without a will links none of the
+    /// will's checks.
+    will_steps: Option<&'static WillSteps>,
     alpn: &'a [&'a str],
     sni: Option<&'a str>,
+    /// Set by [`MqttOptions::alpn`] and [`MqttOptions::sni`] only: a program that never
+    /// calls them carries no ALPN or SNI code.
+    tls: Option<&'static TlsSteps>,
+    /// Cleared by [`MqttOptions::without_long_values`]: a program that always does so
+    /// carries no `AT+MQTTLONG*` code.
+    long: Option<&'static LongSteps>,
     path: &'a str,
     reconnect: bool,
 }
@@ -179,11 +195,25 @@ impl<'a> MqttOptions<'a> {
             keepalive_s: 0,
             clean_session: true,
             will: None,
+            will_steps: None,
             alpn: &[],
             sni: None,
+            tls: None,
+            long: Some(&LONG_STEPS),
             path: "",
             reconnect: true,
         }
+    }
+
+    /// Declares that client id, username and password always fit `AT+MQTTUSERCFG`
+    /// (client id up to 256 bytes, username and password up to 64, the line within 256
+    /// bytes): [`Mqtt::configure`] then never uses `AT+MQTTLONG*`, and refuses longer
+    /// values instead ([`Error::Invalid`] naming the value, or [`Error::CommandTooLong`];
+    /// nothing written). For firmware with short, fixed values: it then links none of
+    /// the `AT+MQTTLONG*` code.
+    pub const fn without_long_values(mut self) -> Self {
+        self.long = None;
+        self
     }
 
     /// Username and password. Up to 64 bytes each go in `AT+MQTTUSERCFG`; longer ones (up
@@ -215,18 +245,23 @@ impl<'a> MqttOptions<'a> {
     /// A last will.
     pub const fn will(mut self, will: Will<'a>) -> Self {
         self.will = Some(will);
+        self.will_steps = Some(&WILL_STEPS);
         self
     }
 
     /// ALPN protocol names, up to 5 (ESP-AT, W800; TLS and WSS schemes only).
     pub const fn alpn(mut self, names: &'a [&'a str]) -> Self {
         self.alpn = names;
+        if !names.is_empty() {
+            self.tls = Some(&TLS_STEPS);
+        }
         self
     }
 
     /// The TLS Server Name Indication (ESP-AT only).
     pub const fn sni(mut self, sni: &'a str) -> Self {
         self.sni = Some(sni);
+        self.tls = Some(&TLS_STEPS);
         self
     }
 
@@ -278,6 +313,7 @@ impl fmt::Debug for MqttOptions<'_> {
             .field("sni", &self.sni)
             .field("path", &self.path)
             .field("reconnect", &self.reconnect)
+            .field("long_values", &self.long.is_some())
             .finish()
     }
 }
@@ -467,6 +503,7 @@ const F_HAS_LINK: u8 = 4;
 const F_OK: u8 = 8;
 
 const HDR: usize = RECORD_OVERHEAD;
+const _: () = assert!(HDR == REC_META + LENS);
 
 /// One stored event: a kind, small fields and up to two byte strings.
 #[derive(Clone, Copy)]
@@ -500,102 +537,53 @@ fn to_usize(n: u32) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-fn read_u32(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
+/// The session's fields of a stored record: kind, flags, link, `num` (u32).
+const REC_META: usize = 7;
 
-/// A FIFO of records in `N` bytes. The record handed out last is removed on the next
-/// call (its bytes stay borrowed until then).
+/// The session's store: the crate's one record FIFO ([`Records`]), holding [`Rec`]s.
 struct Stash<const N: usize> {
-    buf: [u8; N],
-    head: usize,
-    tail: usize,
-    pop_pending: bool,
+    records: Records<N, REC_META>,
 }
 
 impl<const N: usize> Stash<N> {
     const fn new() -> Self {
         Stash {
-            buf: [0; N],
-            head: 0,
-            tail: 0,
-            pop_pending: false,
+            records: Records::new(),
         }
-    }
-
-    fn total_at(&self, at: usize) -> usize {
-        HDR + to_usize(read_u32(&self.buf, at + 8)) + to_usize(read_u32(&self.buf, at + 12))
     }
 
     fn settle(&mut self) {
-        if core::mem::take(&mut self.pop_pending) && self.head < self.tail {
-            self.head += self.total_at(self.head);
-            if self.head >= self.tail {
-                self.head = 0;
-                self.tail = 0;
-            }
-        }
+        self.records.settle();
     }
 
     fn is_empty(&mut self) -> bool {
-        self.settle();
-        self.head == self.tail
+        self.records.len() == 0
     }
 
     fn free(&mut self) -> usize {
-        self.settle();
-        N - (self.tail - self.head)
+        self.records.free()
     }
 
     fn head_kind(&mut self) -> Option<u8> {
-        self.settle();
-        (self.head < self.tail).then(|| self.buf[self.head])
+        self.records.peek().map(|m| m[0])
     }
 
+    /// False when it does not fit (or a part is longer than [`PART_MAX`]).
     fn push(&mut self, r: &Rec<'_>) -> bool {
-        let need = HDR + r.a.len() + r.b.len();
-        if need > self.free() {
-            return false;
-        }
-        if self.tail + need > N {
-            self.buf.copy_within(self.head..self.tail, 0);
-            self.tail -= self.head;
-            self.head = 0;
-        }
-        let t = self.tail;
-        self.buf[t] = r.kind;
-        self.buf[t + 1] = r.flags;
-        self.buf[t + 2] = r.link;
-        self.buf[t + 3] = 0;
-        self.buf[t + 4..t + 8].copy_from_slice(&r.num.to_le_bytes());
-        self.buf[t + 8..t + 12].copy_from_slice(&to_u32(r.a.len()).to_le_bytes());
-        self.buf[t + 12..t + 16].copy_from_slice(&to_u32(r.b.len()).to_le_bytes());
-        let a_end = t + HDR + r.a.len();
-        self.buf[t + HDR..a_end].copy_from_slice(r.a);
-        self.buf[a_end..a_end + r.b.len()].copy_from_slice(r.b);
-        self.tail += need;
-        true
+        let n = r.num.to_le_bytes();
+        let meta = [r.kind, r.flags, r.link, n[0], n[1], n[2], n[3]];
+        self.records.push(meta, r.a, r.b)
     }
 
     fn pop(&mut self) -> Option<Rec<'_>> {
-        self.settle();
-        if self.head == self.tail {
-            return None;
-        }
-        self.pop_pending = true;
-        let at = self.head;
-        let a = to_usize(read_u32(&self.buf, at + 8));
-        let b = to_usize(read_u32(&self.buf, at + 12));
-        let a_start = at + HDR;
+        let (m, a, b) = self.records.pop()?;
         Some(Rec {
-            kind: self.buf[at],
-            flags: self.buf[at + 1],
-            link: self.buf[at + 2],
-            num: read_u32(&self.buf, at + 4),
-            a: &self.buf[a_start..a_start + a],
-            b: &self.buf[a_start + a..a_start + a + b],
+            kind: m[0],
+            flags: m[1],
+            link: m[2],
+            num: u32::from_le_bytes([m[3], m[4], m[5], m[6]]),
+            a,
+            b,
         })
     }
 }
@@ -1004,28 +992,59 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         U: Read + ReadReady + Write,
         C: Clock,
     {
+        match self.publish_text(client, topic, payload, qos, retain) {
+            Ok(()) => Ok(PublishPath::Text),
+            // Not sendable as a string parameter (nothing was written): raw.
+            Err(Error::Invalid { field: "data", .. } | Error::CommandTooLong { .. }) => {
+                self.publish_raw(client, topic, payload, qos, retain)?;
+                Ok(PublishPath::Raw)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Publishes `payload` with `AT+MQTTPUB` only: for payloads known to go as a string
+    /// parameter (numbers, short JSON). Firmware that publishes only through this method
+    /// links none of the `AT+MQTTPUBRAW` code [`Mqtt::publish`] carries.
+    ///
+    /// Errors, nothing written: [`Error::Invalid`] with field `data` when the payload
+    /// cannot be a string parameter (NUL, CR or LF; on Beken `,` `"` space or a leading
+    /// `=`), [`Error::CommandTooLong`] when the escaped line would pass the dialect's
+    /// 256 bytes or the client's transmit buffer; the rest as [`Mqtt::publish`].
+    pub fn publish_text<
+        U,
+        C,
+        const RX: usize,
+        const RESP: usize,
+        const TX: usize,
+        const EV: usize,
+    >(
+        &mut self,
+        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), Error>
+    where
+        U: Read + ReadReady + Write,
+        C: Clock,
+    {
         self.settle();
         if payload.is_empty() {
             return Err(EMPTY_PAYLOAD);
         }
         let d = client.dialect();
-        let text = match MqttPub::new(d, topic, payload, qos, retain) {
-            Ok(cmd) => (pub_line_len(d, topic, payload) <= d.spec().max_line).then_some(cmd),
-            Err(Error::Invalid { field: "data", .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if let Some(cmd) = text {
-            let r = client.send(&cmd);
-            // A smaller transmit buffer than the line limit: nothing was written.
-            if !matches!(r, Err(Error::CommandTooLong { .. })) {
-                let a = self.absorb_ready(client, Mode::Normal);
-                r?;
-                a?;
-                return Ok(PublishPath::Text);
-            }
+        let cmd = MqttPub::new(d, topic, payload, qos, retain)?;
+        check_line(pub_line_len(d, topic, payload), d.spec().max_line)?;
+        let r = client.send(&cmd);
+        if let Err(e @ Error::CommandTooLong { .. }) = r {
+            return Err(e);
         }
-        self.publish_raw(client, topic, payload, qos, retain)?;
-        Ok(PublishPath::Raw)
+        let a = self.absorb_ready(client, Mode::Normal);
+        r?;
+        a?;
+        Ok(())
     }
 
     /// Publishes `payload` with `AT+MQTTPUBRAW` whatever it holds: the command, the `>`
@@ -1177,8 +1196,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         C: Clock,
     {
         self.settle();
-        let cmd = MqttClean::new(client.dialect())?;
-        let r = client.send(&cmd);
+        MqttClean::new(client.dialect())?;
+        let r = send_clean(client);
         let a = self.absorb_ready(client, Mode::Quiet);
         r?;
         a?;
@@ -1210,8 +1229,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         let d = client.dialect();
         let plan = Plan::new(d, opts)?;
         MqttConn::new(d, host, port, opts.reconnect)?;
-        let clean = MqttClean::new(d)?;
-        let r = client.send(&clean);
+        MqttClean::new(d)?;
+        let r = send_clean(client);
         let a = self.absorb_ready(client, Mode::Quiet);
         match r {
             Ok(_) | Err(Error::Module { .. }) => {}
@@ -1767,7 +1786,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             return;
         }
         if self.stash.is_empty() {
-            let room = STASH.saturating_sub(HDR);
+            let room = STASH.saturating_sub(HDR).min(PART_MAX);
             let a = &r.a[..r.a.len().min(room)];
             let b = &r.b[..r.b.len().min(room - a.len())];
             let cut = if r.kind == kind::LINE {
@@ -1880,6 +1899,24 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     l
 }
 
+/// The line of [`MqttClean`] (checked by a test).
+const CLEAN_LINE: &[u8] = b"AT+MQTTCLEAN=0";
+
+/// Sends [`MqttClean`] as its fixed line: the same bytes, timeout and (empty) reply,
+/// without the command type's own encoding and parsing code. The dialect was checked
+/// by `MqttClean::new`.
+fn send_clean<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    client: &mut Client<U, C, RX, RESP, TX, EV>,
+) -> Result<(), Error>
+where
+    U: Read + ReadReady + Write,
+    C: Clock,
+{
+    client
+        .send_line(CLEAN_LINE, <MqttClean as AtatCmd>::MAX_TIMEOUT_MS)
+        .map(|_| ())
+}
+
 /// The length of `AT+MQTTPUB=0,<topic>,<data>,<q>,<r>\r\n` in `dialect`.
 fn pub_line_len(dialect: Dialect, topic: &str, payload: &[u8]) -> usize {
     let q = Quoting::of(dialect);
@@ -1893,12 +1930,220 @@ fn pub_line_len(dialect: Dialect, topic: &str, payload: &[u8]) -> usize {
 /// Every command of [`Mqtt::configure`], built and checked before the first is sent.
 struct Plan<'a> {
     usercfg: MqttUserCfg<'a>,
-    long_client_id: Option<MqttLongClientId>,
-    long_username: Option<MqttLongUsername>,
-    long_password: Option<MqttLongPassword>,
+    /// Client id, username, password: in `AT+MQTTUSERCFG` (true) or sent by their
+    /// `AT+MQTTLONG*` command.
+    inline: [bool; 3],
     conncfg: Option<MqttConnCfg<'a>>,
-    alpn: Option<MqttAlpn<'a>>,
-    sni: Option<MqttSni<'a>>,
+}
+
+/// The `AT+MQTTLONG*` steps of [`Mqtt::configure`], referenced from [`MqttOptions::new`]
+/// and dropped by [`MqttOptions::without_long_values`] (so that the linker can leave them
+/// out).
+struct LongSteps {
+    /// Which values go in `AT+MQTTUSERCFG`; the `AT+MQTTLONG*` commands checked.
+    plan: fn(Dialect, &MqttOptions<'_>) -> Result<[bool; 3], Error>,
+    /// Writes the `AT+MQTTLONG*` command of value `i` (client id, username, password).
+    encode: fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<usize, Error>,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for LongSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LongSteps {}
+
+const LONG_STEPS: LongSteps = LongSteps {
+    plan: plan_long,
+    encode: encode_long,
+};
+
+/// The values of `o`: client id, username, password.
+fn values<'a>(o: &MqttOptions<'a>) -> [&'a str; 3] {
+    [o.client_id, o.username, o.password]
+}
+
+fn plan_long(d: Dialect, o: &MqttOptions<'_>) -> Result<[bool; 3], Error> {
+    let max = d.spec().max_line;
+    let q = Quoting::of(d);
+    let scheme = o.scheme.code(d)?;
+    let values = values(o);
+    let mut inline = [
+        o.client_id.len() <= CLIENT_ID_MAX_LEN,
+        o.username.len() <= USERNAME_MAX_LEN,
+        o.password.len() <= PASSWORD_MAX_LEN,
+    ];
+    loop {
+        let shown = |i: usize| -> &[u8] {
+            if inline[i] {
+                values[i].as_bytes()
+            } else {
+                b""
+            }
+        };
+        let len = usercfg_len(d, scheme, [shown(0), shown(1), shown(2)], o.path.as_bytes());
+        if len <= max {
+            break;
+        }
+        // The longest value still in the line goes through its AT+MQTTLONG* command.
+        let longest = (0..3)
+            .filter(|&i| inline[i] && !values[i].is_empty())
+            .max_by_key(|&i| encoded_len(q, values[i].as_bytes()));
+        match longest {
+            Some(i) => inline[i] = false,
+            None => return Err(Error::CommandTooLong { len, max }),
+        }
+    }
+    // The AT+MQTTLONG* commands checked first: Beken has none, and its placeholders
+    // could not be sent either.
+    for (i, value) in values.iter().enumerate() {
+        if !inline[i] {
+            long_command(d, i, value.len(), &mut [], false)?;
+        }
+    }
+    Ok(inline)
+}
+
+/// Builds the `AT+MQTTLONG*` command of value `i` (client id, username, password) for
+/// `len` bytes, and writes it into `buf` when `write`.
+fn long_command(
+    d: Dialect,
+    i: usize,
+    len: usize,
+    buf: &mut [u8],
+    write: bool,
+) -> Result<usize, Error> {
+    fn out<Cmd: AtatCmd + atat::serde_at::serde::Serialize>(
+        cmd: Cmd,
+        buf: &mut [u8],
+        write: bool,
+    ) -> Result<usize, Error> {
+        if write {
+            encode_into(&cmd, buf)
+        } else {
+            Ok(0)
+        }
+    }
+    match i {
+        0 => out(MqttLongClientId::new(d, len)?, buf, write),
+        1 => out(MqttLongUsername::new(d, len)?, buf, write),
+        _ => out(MqttLongPassword::new(d, len)?, buf, write),
+    }
+}
+
+fn encode_long(d: Dialect, o: &MqttOptions<'_>, i: usize, buf: &mut [u8]) -> Result<usize, Error> {
+    long_command(d, i, values(o)[i].len(), buf, true)
+}
+
+/// `AT+MQTTCONNCFG` with the will of [`MqttOptions::will`], reached only through it (so
+/// that firmware without a will links none of this).
+struct WillSteps {
+    /// Builds and checks the command.
+    conncfg: for<'a> fn(Dialect, &MqttOptions<'a>) -> Result<MqttConnCfg<'a>, Error>,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for WillSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for WillSteps {}
+
+const WILL_STEPS: WillSteps = WillSteps {
+    conncfg: conncfg_with_will,
+};
+
+fn conncfg_with_will<'a>(d: Dialect, o: &MqttOptions<'a>) -> Result<MqttConnCfg<'a>, Error> {
+    let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, o.will)?;
+    let (topic, msg) = o
+        .will
+        .map_or((&b""[..], &b""[..]), |w| (w.topic.as_bytes(), w.message));
+    let q = Quoting::of(d);
+    check_line(
+        27 + digits(usize::from(o.keepalive_s)) + encoded_len(q, topic) + encoded_len(q, msg),
+        d.spec().max_line,
+    )?;
+    Ok(cfg)
+}
+
+/// Writes a TLS step's command line (see [`TlsSteps::encode`]).
+type TlsEncode = fn(Dialect, &MqttOptions<'_>, usize, &mut [u8]) -> Result<Option<usize>, Error>;
+
+/// The TLS extension steps of [`Mqtt::configure`] (`AT+MQTTALPN`, `AT+MQTTSNI`), reached
+/// only through [`MqttOptions::alpn`] / [`MqttOptions::sni`], so that the linker drops
+/// them from programs that never set either.
+struct TlsSteps {
+    /// Checks both commands (nothing is sent when one would be refused).
+    check: fn(Dialect, &MqttOptions<'_>) -> Result<(), Error>,
+    /// Writes step `i` (0: ALPN, 1: SNI) into the buffer: its length, `None` when the
+    /// options do not ask for it.
+    encode: TlsEncode,
+}
+
+// One value only: any two are the same steps.
+impl PartialEq for TlsSteps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TlsSteps {}
+
+const TLS_STEPS: TlsSteps = TlsSteps {
+    check: check_tls,
+    encode: encode_tls,
+};
+
+/// The ALPN and SNI commands `o` asks for.
+fn tls_commands<'a>(
+    d: Dialect,
+    o: &MqttOptions<'a>,
+) -> Result<(Option<MqttAlpn<'a>>, Option<MqttSni<'a>>), Error> {
+    let max = d.spec().max_line;
+    let q = Quoting::of(d);
+    let alpn = if o.alpn.is_empty() {
+        None
+    } else {
+        let cmd = MqttAlpn::new(d, o.alpn)?;
+        let names: usize = o
+            .alpn
+            .iter()
+            .map(|n| 1 + encoded_len(q, n.as_bytes()))
+            .sum();
+        check_line(17 + names, max)?;
+        Some(cmd)
+    };
+    let sni = match o.sni {
+        Some(s) => {
+            let cmd = MqttSni::new(d, s)?;
+            check_line(15 + encoded_len(q, s.as_bytes()), max)?;
+            Some(cmd)
+        }
+        None => None,
+    };
+    Ok((alpn, sni))
+}
+
+fn check_tls(d: Dialect, o: &MqttOptions<'_>) -> Result<(), Error> {
+    tls_commands(d, o).map(|_| ())
+}
+
+fn encode_tls(
+    d: Dialect,
+    o: &MqttOptions<'_>,
+    step: usize,
+    buf: &mut [u8],
+) -> Result<Option<usize>, Error> {
+    let (alpn, sni) = tls_commands(d, o)?;
+    match (step, alpn, sni) {
+        (0, Some(cmd), _) => encode_into(&cmd, buf).map(Some),
+        (1, _, Some(cmd)) => encode_into(&cmd, buf).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// `AT+MQTTUSERCFG=0,<scheme>,<id>,<user>,<pass>,0,0[,<path>]\r\n`.
@@ -1929,101 +2174,35 @@ impl<'a> Plan<'a> {
     fn new(d: Dialect, o: &MqttOptions<'a>) -> Result<Self, Error> {
         let max = d.spec().max_line;
         let q = Quoting::of(d);
-        let scheme = o.scheme.code(d)?;
-        let values: [&'a str; 3] = [o.client_id, o.username, o.password];
-        let mut inline = [
-            o.client_id.len() <= CLIENT_ID_MAX_LEN,
-            o.username.len() <= USERNAME_MAX_LEN,
-            o.password.len() <= PASSWORD_MAX_LEN,
-        ];
-        let shown = |inline: &[bool; 3], i: usize| -> &'a [u8] {
-            if inline[i] {
-                values[i].as_bytes()
-            } else {
-                b""
-            }
+        let inline = match o.long {
+            Some(long) => (long.plan)(d, o)?,
+            // `without_long_values`: `AT+MQTTUSERCFG` takes them all (`MqttUserCfg::new`
+            // checks each, the client the line).
+            None => [true; 3],
         };
-        loop {
-            let len = usercfg_len(
-                d,
-                scheme,
-                [shown(&inline, 0), shown(&inline, 1), shown(&inline, 2)],
-                o.path.as_bytes(),
-            );
-            if len <= max {
-                break;
-            }
-            // The longest value still in the line goes through its AT+MQTTLONG* command.
-            let longest = (0..3)
-                .filter(|&i| inline[i] && !values[i].is_empty())
-                .max_by_key(|&i| encoded_len(q, values[i].as_bytes()));
-            match longest {
-                Some(i) => inline[i] = false,
-                None => return Err(Error::CommandTooLong { len, max }),
-            }
-        }
-        // The AT+MQTTLONG* commands first: Beken has none, and its placeholders could not
-        // be sent either.
-        let long_client_id = if inline[0] {
-            None
-        } else {
-            Some(MqttLongClientId::new(d, o.client_id.len())?)
-        };
-        let long_username = if inline[1] {
-            None
-        } else {
-            Some(MqttLongUsername::new(d, o.username.len())?)
-        };
-        let long_password = if inline[2] {
-            None
-        } else {
-            Some(MqttLongPassword::new(d, o.password.len())?)
-        };
+        let values = values(o);
         let text = |i: usize| if inline[i] { values[i] } else { "" };
         let usercfg = MqttUserCfg::new(d, o.scheme, text(0), text(1), text(2), o.path)?;
-        let conncfg = if o.will.is_some() || o.keepalive_s != 0 || !o.clean_session {
-            let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, o.will)?;
-            let (topic, msg) = o
-                .will
-                .map_or((&b""[..], &b""[..]), |w| (w.topic.as_bytes(), w.message));
-            check_line(
-                27 + digits(usize::from(o.keepalive_s))
-                    + encoded_len(q, topic)
-                    + encoded_len(q, msg),
-                max,
-            )?;
-            Some(cfg)
-        } else {
-            None
-        };
-        let alpn = if o.alpn.is_empty() {
-            None
-        } else {
-            let cmd = MqttAlpn::new(d, o.alpn)?;
-            let names: usize = o
-                .alpn
-                .iter()
-                .map(|n| 1 + encoded_len(q, n.as_bytes()))
-                .sum();
-            check_line(17 + names, max)?;
-            Some(cmd)
-        };
-        let sni = match o.sni {
-            Some(s) => {
-                let cmd = MqttSni::new(d, s)?;
-                check_line(15 + encoded_len(q, s.as_bytes()), max)?;
-                Some(cmd)
+        let conncfg = match o.will_steps {
+            Some(will) => Some((will.conncfg)(d, o)?),
+            None if o.keepalive_s != 0 || !o.clean_session => {
+                // No will (only `MqttOptions::will` sets one): two empty strings.
+                let cfg = MqttConnCfg::new(d, o.keepalive_s, !o.clean_session, None)?;
+                check_line(
+                    27 + digits(usize::from(o.keepalive_s)) + 2 * encoded_len(q, b""),
+                    max,
+                )?;
+                Some(cfg)
             }
             None => None,
         };
+        if let Some(tls) = o.tls {
+            (tls.check)(d, o)?;
+        }
         Ok(Plan {
             usercfg,
-            long_client_id,
-            long_username,
-            long_password,
+            inline,
             conncfg,
-            alpn,
-            sni,
         })
     }
 
@@ -2037,23 +2216,35 @@ impl<'a> Plan<'a> {
         C: Clock,
     {
         client.send(&self.usercfg)?;
-        if let Some(cmd) = &self.long_client_id {
-            client.send_with_data(cmd, o.client_id.as_bytes())?;
-        }
-        if let Some(cmd) = &self.long_username {
-            client.send_with_data(cmd, o.username.as_bytes())?;
-        }
-        if let Some(cmd) = &self.long_password {
-            client.send_with_data(cmd, o.password.as_bytes())?;
+        if let Some(long) = o.long {
+            let d = client.dialect();
+            for (i, value) in values(o).iter().enumerate() {
+                if !self.inline[i] {
+                    let encode = |buf: &mut [u8]| (long.encode)(d, o, i, buf);
+                    client.send_encoded(&encode, Some(value.as_bytes()), LONG_TIMEOUT_MS)?;
+                }
+            }
         }
         if let Some(cmd) = &self.conncfg {
             client.send(cmd)?;
         }
-        if let Some(cmd) = &self.alpn {
-            client.send(cmd)?;
-        }
-        if let Some(cmd) = &self.sni {
-            client.send(cmd)?;
+        if let Some(tls) = o.tls {
+            let d = client.dialect();
+            for (step, wanted) in [!o.alpn.is_empty(), o.sni.is_some()]
+                .into_iter()
+                .enumerate()
+            {
+                if !wanted {
+                    continue;
+                }
+                let encode = |buf: &mut [u8]| {
+                    (tls.encode)(d, o, step, buf)?.ok_or(Error::CommandTooLong {
+                        len: buf.len() + 1,
+                        max: buf.len(),
+                    })
+                };
+                client.send_encoded(&encode, None, TLS_TIMEOUT_MS)?;
+            }
         }
         Ok(())
     }
@@ -2083,6 +2274,7 @@ mod tests {
 
     #[test]
     fn stash_fifo_and_compaction() {
+        let long = b"0123456789abcdefg";
         let mut s = Stash::<64>::new();
         assert!(s.push(&Rec {
             a: b"0123456789",
@@ -2091,24 +2283,41 @@ mod tests {
         assert!(s.push(&Rec {
             a: b"abc",
             b: b"de",
+            num: 0x0102_0304,
             ..Rec::bare(kind::MSG)
         }));
-        // 26 + 21 = 47 used: 16 + 2 fits, 16 + 10 does not.
+        // 21 + 16 = 37 used: 11 + 16 fits, 11 + 17 does not.
+        assert_eq!(s.free(), 27);
         assert!(!s.push(&Rec {
-            a: b"0123456789",
+            a: long,
             ..Rec::bare(kind::LINE)
         }));
         assert_eq!(s.pop().map(|r| r.a), Some(&b"0123456789"[..]));
+        // Popping made room at the front; pushing moves what is stored there.
         assert!(s.push(&Rec {
-            a: b"0123456789",
+            a: long,
             ..Rec::bare(kind::LINE)
         }));
         let r = s.pop().unwrap();
-        assert_eq!((r.kind, r.a, r.b), (kind::MSG, &b"abc"[..], &b"de"[..]));
-        assert_eq!(s.pop().map(|r| r.a), Some(&b"0123456789"[..]));
+        assert_eq!(
+            (r.kind, r.a, r.b, r.num),
+            (kind::MSG, &b"abc"[..], &b"de"[..], 0x0102_0304)
+        );
+        assert_eq!(s.pop().map(|r| r.a), Some(&long[..]));
         assert!(s.pop().is_none());
         assert!(s.is_empty());
         assert_eq!(s.free(), 64);
+    }
+
+    #[test]
+    fn clean_line_is_the_command() {
+        for d in [Dialect::EspAt, Dialect::W800, Dialect::Beken] {
+            let mut buf = [0u8; 32];
+            let n = MqttClean::new(d).unwrap().write(&mut buf);
+            let end = d.spec().line_end;
+            assert_eq!(&buf[..n - end.len()], CLEAN_LINE);
+            assert_eq!(&buf[n - end.len()..n], end);
+        }
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! [`Event::Overflow`](crate::Event::Overflow) at the place of the stream where the frames
 //! were lost (a marker entry goes ahead of the next frame stored). A frame larger than
 //! the whole queue is kept cut to fit and marked truncated.
+//!
+//! The byte FIFO underneath, [`Records`], is also the store of the socket set (through an
+//! `EventQueue`) and of the MQTT session (its own record fields): one implementation of a
+//! bounded event store in the crate.
 
 use crate::framer::{DataFrame, Frame};
 
@@ -20,7 +24,169 @@ pub(crate) enum Kind {
     Overflow = 4,
 }
 
-const HEAD: usize = 8;
+/// The event queue's fields of an entry: kind, truncated flag, declared length (u16).
+const META: usize = 4;
+const HEAD: usize = META + LENS;
+
+/// Bytes every record of a [`Records`] store takes for its two lengths.
+pub(crate) const LENS: usize = 4;
+
+/// The longest part (`a` or `b`) a record holds.
+pub(crate) const PART_MAX: usize = u16::MAX as usize;
+
+/// A bounded FIFO of records in `N` bytes: the one store behind the client's
+/// [`EventQueue`], the socket set's store and the MQTT session's store.
+///
+/// A record is `M` bytes of its owner's fields, two lengths ([`LENS`] bytes) and two byte
+/// strings `a` and `b` of at most [`PART_MAX`] bytes each. The record handed out last is
+/// removed on the next call (its bytes stay borrowed until then). Freed space at the
+/// front is reclaimed by moving what is stored to the front when a record would not fit
+/// behind it.
+pub(crate) struct Records<const N: usize, const M: usize> {
+    buf: [u8; N],
+    at: Cursor,
+}
+
+/// Where the records of a [`Records`] store are. Its code takes the buffer and the
+/// field size as arguments: one copy serves every store, whatever its `N` and `M`.
+struct Cursor {
+    head: usize,
+    tail: usize,
+    /// The record at `head` was handed out and is removed on the next call.
+    pop_pending: bool,
+    entries: usize,
+}
+
+impl Cursor {
+    fn part_len(buf: &[u8], at: usize) -> usize {
+        usize::from(u16::from_le_bytes([buf[at], buf[at + 1]]))
+    }
+
+    /// The record at `head`: where its parts start, and their lengths.
+    fn head_parts(&self, buf: &[u8], m: usize) -> (usize, usize, usize) {
+        let at = self.head + m;
+        (
+            at + LENS,
+            Self::part_len(buf, at),
+            Self::part_len(buf, at + 2),
+        )
+    }
+
+    fn settle(&mut self, buf: &[u8], m: usize) {
+        if core::mem::take(&mut self.pop_pending) {
+            let (start, a, b) = self.head_parts(buf, m);
+            self.head = start + a + b;
+            self.entries -= 1;
+            if self.head >= self.tail {
+                self.head = 0;
+                self.tail = 0;
+            }
+        }
+    }
+
+    fn room_for(&mut self, buf: &mut [u8], m: usize, need: usize) -> bool {
+        self.settle(buf, m);
+        if self.tail + need > buf.len() && self.head > 0 {
+            // Moved in steps no longer than the gap, so that no step overlaps (a plain
+            // copy each, no `memmove`).
+            let gap = self.head;
+            let mut from = gap;
+            while from < self.tail {
+                let n = gap.min(self.tail - from);
+                let (front, back) = buf.split_at_mut(from);
+                front[from - gap..from - gap + n].copy_from_slice(&back[..n]);
+                from += n;
+            }
+            self.tail -= gap;
+            self.head = 0;
+        }
+        self.tail + need <= buf.len()
+    }
+
+    fn push(&mut self, buf: &mut [u8], meta: &[u8], a: &[u8], b: &[u8]) -> bool {
+        let m = meta.len();
+        let need = m + LENS + a.len() + b.len();
+        if a.len() > PART_MAX || b.len() > PART_MAX || !self.room_for(buf, m, need) {
+            return false;
+        }
+        let t = self.tail;
+        let (head, parts) = buf[t..t + need].split_at_mut(m + LENS);
+        head[..m].copy_from_slice(meta);
+        head[m..m + 2].copy_from_slice(&(a.len() as u16).to_le_bytes());
+        head[m + 2..].copy_from_slice(&(b.len() as u16).to_le_bytes());
+        let (pa, pb) = parts.split_at_mut(a.len());
+        pa.copy_from_slice(a);
+        pb.copy_from_slice(b);
+        self.tail += need;
+        self.entries += 1;
+        true
+    }
+}
+
+impl<const N: usize, const M: usize> Records<N, M> {
+    pub(crate) const fn new() -> Self {
+        Records {
+            buf: [0; N],
+            at: Cursor {
+                head: 0,
+                tail: 0,
+                pop_pending: false,
+                entries: 0,
+            },
+        }
+    }
+
+    /// Removes the record handed out last, if any.
+    pub(crate) fn settle(&mut self) {
+        self.at.settle(&self.buf, M);
+    }
+
+    /// Records stored.
+    pub(crate) fn len(&mut self) -> usize {
+        self.settle();
+        self.at.entries
+    }
+
+    /// Bytes free (at the end or, after a move, at the front).
+    pub(crate) fn free(&mut self) -> usize {
+        self.settle();
+        N - (self.at.tail - self.at.head)
+    }
+
+    /// Whether `need` more bytes fit behind the stored records, moving them to the front
+    /// first when that makes the room.
+    pub(crate) fn room_for(&mut self, need: usize) -> bool {
+        self.at.room_for(&mut self.buf, M, need)
+    }
+
+    /// Stores a record; false (nothing stored) when it does not fit or a part is longer
+    /// than [`PART_MAX`].
+    pub(crate) fn push(&mut self, meta: [u8; M], a: &[u8], b: &[u8]) -> bool {
+        self.at.push(&mut self.buf, &meta, a, b)
+    }
+
+    /// The fields of the oldest record, without handing it out.
+    pub(crate) fn peek(&mut self) -> Option<[u8; M]> {
+        self.settle();
+        (self.at.entries > 0).then(|| {
+            let mut meta = [0u8; M];
+            meta.copy_from_slice(&self.buf[self.at.head..self.at.head + M]);
+            meta
+        })
+    }
+
+    /// The oldest record: its fields and parts; it is removed by the next call.
+    pub(crate) fn pop(&mut self) -> Option<([u8; M], &[u8], &[u8])> {
+        let meta = self.peek()?;
+        self.at.pop_pending = true;
+        let (start, a, b) = self.at.head_parts(&self.buf, M);
+        Some((
+            meta,
+            &self.buf[start..start + a],
+            &self.buf[start + a..start + a + b],
+        ))
+    }
+}
 
 /// A raw stored frame, borrowed from the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,62 +203,24 @@ pub(crate) enum Stored<'a> {
 }
 
 pub(crate) struct EventQueue<const N: usize> {
-    buf: [u8; N],
-    head: usize,
-    tail: usize,
-    /// The entry at `head` was handed out and is removed on the next call.
-    pop_pending: bool,
+    records: Records<N, META>,
     dropped: u32,
-    entries: usize,
 }
 
 impl<const N: usize> EventQueue<N> {
     pub(crate) const fn new() -> Self {
         EventQueue {
-            buf: [0; N],
-            head: 0,
-            tail: 0,
-            pop_pending: false,
+            records: Records::new(),
             dropped: 0,
-            entries: 0,
         }
     }
 
     pub(crate) fn len(&mut self) -> usize {
-        self.settle();
-        self.entries
-    }
-
-    /// Removes the entry handed out last, if any.
-    fn settle(&mut self) {
-        if self.pop_pending {
-            self.pop_pending = false;
-            let (_, total) = self.entry_at(self.head);
-            self.head += total;
-            self.entries -= 1;
-            if self.head == self.tail {
-                self.head = 0;
-                self.tail = 0;
-            }
-        }
-    }
-
-    fn entry_at(&self, at: usize) -> (Kind, usize) {
-        let kind = match self.buf[at] {
-            0 => Kind::Line,
-            1 => Kind::Data,
-            2 => Kind::Ready,
-            4 => Kind::Overflow,
-            _ => Kind::Oversized,
-        };
-        let a = usize::from(u16::from_le_bytes([self.buf[at + 2], self.buf[at + 3]]));
-        let b = usize::from(u16::from_le_bytes([self.buf[at + 4], self.buf[at + 5]]));
-        (kind, HEAD + a + b)
+        self.records.len()
     }
 
     /// Stores a frame; false (and counted) when it does not fit.
     pub(crate) fn push(&mut self, frame: &Frame<'_>) -> bool {
-        self.settle();
         let (kind, a, b, declared, truncated): (Kind, &[u8], &[u8], usize, bool) = match frame {
             Frame::Line(l) | Frame::Busy(l) | Frame::Error(l) => (Kind::Line, l, &[], 0, false),
             Frame::Oversized { start, len } => (Kind::Oversized, start, &[], *len, true),
@@ -100,7 +228,7 @@ impl<const N: usize> EventQueue<N> {
             Frame::Ready => (Kind::Ready, &[], &[], 0, false),
             Frame::Ok | Frame::Prompt | Frame::ErrorCode(_) => return true,
         };
-        let max_entry = N.saturating_sub(HEAD).min(usize::from(u16::MAX));
+        let max_entry = N.saturating_sub(HEAD).min(PART_MAX);
         // A line cut to fit is no longer the line: it is kept as an oversized one, with its
         // full length, so that it is never taken for a whole (shorter) URC.
         let (kind, declared) = if kind == Kind::Line && a.len() > max_entry {
@@ -119,40 +247,18 @@ impl<const N: usize> EventQueue<N> {
         // Frames dropped before this one are recorded in order, as a marker entry ahead
         // of it, so a reader knows exactly where the gap is.
         let marker = if self.dropped > 0 { HEAD + 4 } else { 0 };
-        if marker + need > N {
-            self.dropped = self.dropped.saturating_add(1);
-            return false;
-        }
-        if self.tail + marker + need > N && self.head > 0 {
-            self.buf.copy_within(self.head..self.tail, 0);
-            self.tail -= self.head;
-            self.head = 0;
-        }
-        if self.tail + marker + need > N {
+        if !self.records.room_for(marker + need) {
             self.dropped = self.dropped.saturating_add(1);
             return false;
         }
         if marker > 0 {
             let count = core::mem::take(&mut self.dropped).to_le_bytes();
-            self.write(Kind::Overflow, &count, &[], 0, false);
+            self.records
+                .push(meta(Kind::Overflow, false, 0), &count, &[]);
         }
-        self.write(kind, a, b, declared, truncated);
+        let declared = declared.min(PART_MAX);
+        self.records.push(meta(kind, truncated, declared), a, b);
         true
-    }
-
-    fn write(&mut self, kind: Kind, a: &[u8], b: &[u8], declared: usize, truncated: bool) {
-        let need = HEAD + a.len() + b.len();
-        let t = self.tail;
-        self.buf[t] = kind as u8;
-        self.buf[t + 1] = u8::from(truncated);
-        self.buf[t + 2..t + 4].copy_from_slice(&(a.len() as u16).to_le_bytes());
-        self.buf[t + 4..t + 6].copy_from_slice(&(b.len() as u16).to_le_bytes());
-        let declared = declared.min(usize::from(u16::MAX)) as u16;
-        self.buf[t + 6..t + 8].copy_from_slice(&declared.to_le_bytes());
-        self.buf[t + HEAD..t + HEAD + a.len()].copy_from_slice(a);
-        self.buf[t + HEAD + a.len()..t + need].copy_from_slice(b);
-        self.tail += need;
-        self.entries += 1;
     }
 
     /// Whether frames were dropped after the last stored entry (drops followed by a stored
@@ -168,39 +274,35 @@ impl<const N: usize> EventQueue<N> {
 
     /// The oldest entry; it is removed by the next call on the queue.
     pub(crate) fn pop(&mut self) -> Option<Stored<'_>> {
-        self.settle();
-        if self.entries == 0 {
-            return None;
-        }
-        self.pop_pending = true;
-        let at = self.head;
-        let (kind, _) = self.entry_at(at);
-        let truncated = self.buf[at + 1] != 0;
-        let a = usize::from(u16::from_le_bytes([self.buf[at + 2], self.buf[at + 3]]));
-        let b = usize::from(u16::from_le_bytes([self.buf[at + 4], self.buf[at + 5]]));
-        let declared = usize::from(u16::from_le_bytes([self.buf[at + 6], self.buf[at + 7]]));
-        let first = &self.buf[at + HEAD..at + HEAD + a];
-        let second = &self.buf[at + HEAD + a..at + HEAD + a + b];
-        Some(match kind {
-            Kind::Line => Stored::Line(first),
-            Kind::Oversized => Stored::Oversized {
-                start: first,
-                len: declared,
-            },
-            Kind::Ready => Stored::Ready,
-            Kind::Overflow => {
-                let mut n = [0u8; 4];
-                n.copy_from_slice(&first[..4]);
-                Stored::Overflow(u32::from_le_bytes(n))
-            }
-            Kind::Data => Stored::Data(DataFrame {
+        let (m, first, second) = self.records.pop()?;
+        let truncated = m[1] != 0;
+        let declared = usize::from(u16::from_le_bytes([m[2], m[3]]));
+        Some(match m[0] {
+            0 => Stored::Line(first),
+            1 => Stored::Data(DataFrame {
                 header: first,
                 len: declared,
                 data: second,
                 truncated,
             }),
+            2 => Stored::Ready,
+            4 => {
+                let mut n = [0u8; 4];
+                n.copy_from_slice(&first[..4]);
+                Stored::Overflow(u32::from_le_bytes(n))
+            }
+            _ => Stored::Oversized {
+                start: first,
+                len: declared,
+            },
         })
     }
+}
+
+/// An entry's fields: kind, truncated flag, declared length (at most [`PART_MAX`]).
+fn meta(kind: Kind, truncated: bool, declared: usize) -> [u8; META] {
+    let d = (declared as u16).to_le_bytes();
+    [kind as u8, u8::from(truncated), d[0], d[1]]
 }
 
 #[cfg(test)]

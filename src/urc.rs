@@ -129,6 +129,49 @@ fn link(s: &[u8]) -> Option<u8> {
     number(s)
 }
 
+/// What a line of [`LINES`] is.
+#[derive(Clone, Copy)]
+enum Kind {
+    WifiConnected,
+    WifiGotIp,
+    WifiDisconnected,
+    PubOk,
+    PubFail,
+    PubError,
+    ConnResult,
+    PubRawResult,
+    Closed,
+    Connected,
+    Disconnected,
+    SocketClosed,
+    DataAvailable,
+}
+
+/// The typed lines, in the order they are tried: (text, whole line (or prefix), kind).
+/// Lines ending in `,CONNECT` / `,CLOSED` are checked after these.
+const LINES: [(&[u8], bool, Kind); 20] = [
+    (b"WIFI CONNECTED", true, Kind::WifiConnected),
+    (b"+EVENT:WIFI_CONNECT", true, Kind::WifiConnected),
+    (b"WIFI GOT IP", true, Kind::WifiGotIp),
+    (b"+EVENT:WIFI_GOT_IP", true, Kind::WifiGotIp),
+    (b"WIFI DISCONNECT", true, Kind::WifiDisconnected),
+    (b"+EVENT:WIFI_DISCONNECT", true, Kind::WifiDisconnected),
+    (b"+EVENT:WIFI DISCONNECT", true, Kind::WifiDisconnected),
+    (b"+MQTTPUB:OK", true, Kind::PubOk),
+    (b"+MQTTPUB:FAIL", true, Kind::PubFail),
+    (b"CLOSED", true, Kind::Closed),
+    (b"+MQTTPUB:ERROR", false, Kind::PubError),
+    (b"+MQTTCONN:OK", false, Kind::ConnResult),
+    (b"+MQTTCONN:ERROR", false, Kind::ConnResult),
+    (b"+MQTTPUBRAW:", false, Kind::PubRawResult),
+    (b"+MQTTCONNECTED:", false, Kind::Connected),
+    (b"+MQTTDISCONNECTED:", false, Kind::Disconnected),
+    (b"+EVENT:SocketDissconnect,", false, Kind::SocketClosed),
+    (b"+EVENT:SocketDisconnect,", false, Kind::SocketClosed),
+    (b"+IPD,", false, Kind::DataAvailable),
+    (b"+EVENT:SocketDown,", false, Kind::DataAvailable),
+];
+
 impl<'a> Urc<'a> {
     /// Types a line. Never fails: an unknown line is [`Urc::Line`].
     pub fn parse_line(line: &'a [u8]) -> Urc<'a> {
@@ -147,57 +190,56 @@ impl<'a> Urc<'a> {
     }
 
     fn typed_line(line: &'a [u8]) -> Option<Urc<'a>> {
-        Some(match line {
-            b"WIFI CONNECTED" | b"+EVENT:WIFI_CONNECT" => Urc::WifiConnected,
-            b"WIFI GOT IP" | b"+EVENT:WIFI_GOT_IP" => Urc::WifiGotIp,
-            b"WIFI DISCONNECT" | b"+EVENT:WIFI_DISCONNECT" | b"+EVENT:WIFI DISCONNECT" => {
-                Urc::WifiDisconnected
+        // The first entry that matches decides (a prefix whose parameters do not parse
+        // makes the line unknown); a table keeps this small in flash.
+        let Some(&(pattern, exact, kind)) = LINES.iter().find(|(p, exact, _)| {
+            if *exact {
+                line == *p
+            } else {
+                line.starts_with(p)
             }
-            b"+MQTTPUB:OK" => Urc::MqttPublished { ok: true },
-            b"+MQTTPUB:FAIL" => Urc::MqttPublished { ok: false },
-            _ if line.starts_with(b"+MQTTPUB:ERROR") => Urc::MqttPublishError {
+        }) else {
+            return if let Some(l) = line.strip_suffix(b",CONNECT") {
+                Some(Urc::SocketConnected { link: link(l)? })
+            } else if let Some(l) = line.strip_suffix(b",CLOSED") {
+                Some(Urc::SocketClosed { link: link(l)? })
+            } else {
+                None
+            };
+        };
+        let rest = if exact {
+            &[][..]
+        } else {
+            &line[pattern.len()..]
+        };
+        Some(match kind {
+            Kind::WifiConnected => Urc::WifiConnected,
+            Kind::WifiGotIp => Urc::WifiGotIp,
+            Kind::WifiDisconnected => Urc::WifiDisconnected,
+            Kind::PubOk => Urc::MqttPublished { ok: true },
+            Kind::PubFail => Urc::MqttPublished { ok: false },
+            Kind::PubError => Urc::MqttPublishError {
                 code: match parse_pub_result(line)? {
                     AsyncResult::Error { code } => code,
                     AsyncResult::Ok => return None,
                 },
             },
-            _ if line.starts_with(b"+MQTTCONN:OK") || line.starts_with(b"+MQTTCONN:ERROR") => {
-                Urc::MqttConnResult(parse_conn_result(line)?)
-            }
-            _ if line.starts_with(b"+MQTTPUBRAW:") => {
-                Urc::MqttPubRawResult(parse_pubraw_result(line)?)
-            }
-            b"CLOSED" => Urc::SocketClosed { link: 0 },
-            _ => {
-                if line.starts_with(b"+MQTTCONNECTED:") {
-                    Urc::MqttConnected(MqttConnectedInfo::parse(line)?)
-                } else if let Some(rest) = line.strip_prefix(b"+MQTTDISCONNECTED:") {
-                    Urc::MqttDisconnected {
-                        link: link(params(rest).next()?)?,
-                    }
-                } else if let Some(rest) = line
-                    .strip_prefix(b"+EVENT:SocketDissconnect,")
-                    .or_else(|| line.strip_prefix(b"+EVENT:SocketDisconnect,"))
-                {
-                    Urc::SocketClosed { link: link(rest)? }
-                } else if let Some(rest) = line
-                    .strip_prefix(b"+IPD,")
-                    .or_else(|| line.strip_prefix(b"+EVENT:SocketDown,"))
-                {
-                    let mut p = params(rest);
-                    let link = link(p.next()?)?;
-                    let len = number(p.next()?)?;
-                    if p.next().is_some() {
-                        return None;
-                    }
-                    Urc::SocketDataAvailable { link, len }
-                } else if let Some(l) = line.strip_suffix(b",CONNECT") {
-                    Urc::SocketConnected { link: link(l)? }
-                } else if let Some(l) = line.strip_suffix(b",CLOSED") {
-                    Urc::SocketClosed { link: link(l)? }
-                } else {
+            Kind::ConnResult => Urc::MqttConnResult(parse_conn_result(line)?),
+            Kind::PubRawResult => Urc::MqttPubRawResult(parse_pubraw_result(line)?),
+            Kind::Closed => Urc::SocketClosed { link: 0 },
+            Kind::Connected => Urc::MqttConnected(MqttConnectedInfo::parse(line)?),
+            Kind::Disconnected => Urc::MqttDisconnected {
+                link: link(params(rest).next()?)?,
+            },
+            Kind::SocketClosed => Urc::SocketClosed { link: link(rest)? },
+            Kind::DataAvailable => {
+                let mut p = params(rest);
+                let link = link(p.next()?)?;
+                let len = number(p.next()?)?;
+                if p.next().is_some() {
                     return None;
                 }
+                Urc::SocketDataAvailable { link, len }
             }
         })
     }

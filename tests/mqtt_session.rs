@@ -7,7 +7,7 @@
 use at_wifi::command::mqtt::{QoS, Scheme, Will};
 use at_wifi::command::wifi::{SetSntpConfig, Timezone};
 use at_wifi::mock::{MockClock, MockUart};
-use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions, MqttState, PublishPath};
+use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions, MqttState, PublishPath, RECORD_OVERHEAD};
 use at_wifi::{Client, Dialect, Error, FailWord, Urc};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -331,6 +331,41 @@ fn configure_line_limit_is_exact() {
     }
 }
 
+#[test]
+fn without_long_values_refuses_what_needs_them() {
+    let id = "c".repeat(220);
+    each_chunk(|chunk| {
+        let (mut c, _) = mk(chunk, ESP, |u| {
+            // A line of exactly 256 bytes still goes.
+            let line = format!("AT+MQTTUSERCFG=0,1,\"{id}\",\"\",\"\",0,0,\"\"\r\n");
+            u.expect(line.as_bytes(), OK);
+        });
+        let mut m: Mqtt = Mqtt::new();
+        let fits = MqttOptions::new(&id).without_long_values();
+        m.configure(&mut c, &fits).unwrap();
+        // One byte more, a 65-byte username, a 257-byte client id: refused, nothing
+        // written (with long values allowed they would go through AT+MQTTLONG*).
+        let longer = "c".repeat(221);
+        let user = "u".repeat(65);
+        let huge = "c".repeat(257);
+        let cases = [
+            MqttOptions::new(&longer),
+            MqttOptions::new("d").credentials(&user, "p"),
+            MqttOptions::new(&huge),
+        ];
+        for opts in cases {
+            let e = m
+                .configure(&mut c, &opts.without_long_values())
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::CommandTooLong { .. } | Error::Invalid { .. }),
+                "{e:?}"
+            );
+        }
+        done(c);
+    });
+}
+
 /// A dialect, options, and the error they must get.
 type Case<'a> = (Dialect, MqttOptions<'a>, fn(&Error) -> bool);
 
@@ -618,8 +653,8 @@ fn connect_store_overflow_is_reported() {
             reply.extend_from_slice(CONNECTED);
             u.expect(b"AT+MQTTCONN=0,\"broker\",1883,1\r\n", &reply);
         });
-        // Room for four 16-byte records.
-        let mut m: Mqtt<2048, 64> = Mqtt::new();
+        // Room for four records of no bytes of their own (`WIFI GOT IP` is stored typed).
+        let mut m: Mqtt<2048, { 4 * RECORD_OVERHEAD }> = Mqtt::new();
         m.connect(&mut c, "broker", 1883, 5000).unwrap();
         let mut expected = vec![Ev::Overflow(1)];
         expected.extend(std::iter::repeat_n(other(Urc::WifiGotIp), 4));
@@ -663,6 +698,37 @@ fn publish_text_escaped() {
             done(c);
         });
     }
+}
+
+#[test]
+fn publish_text_only_never_goes_raw() {
+    each_chunk(|chunk| {
+        let (mut c, _) = mk(chunk, ESP, |u| {
+            u.expect(b"AT+MQTTPUB=0,\"t\",\"42\",1,0\r\n", OK);
+        });
+        let mut m: Mqtt = Mqtt::new();
+        assert_eq!(
+            m.publish_text(&mut c, "t", b"42", QoS::AtLeastOnce, false),
+            Ok(())
+        );
+        // What `publish` would send raw is refused, and nothing is written.
+        assert!(matches!(
+            m.publish_text(&mut c, "t", b"a\nb", QoS::AtLeastOnce, false),
+            Err(Error::Invalid { field: "data", .. })
+        ));
+        assert!(matches!(
+            m.publish_text(&mut c, "t", &[b'x'; 250], QoS::AtLeastOnce, false),
+            Err(Error::CommandTooLong { .. })
+        ));
+        assert!(matches!(
+            m.publish_text(&mut c, "t", b"", QoS::AtLeastOnce, false),
+            Err(Error::Invalid {
+                field: "payload",
+                ..
+            })
+        ));
+        done(c);
+    });
 }
 
 #[test]

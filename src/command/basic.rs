@@ -43,6 +43,9 @@ pub struct EchoOn;
 #[at_cmd("+RST", NoResponse, timeout_ms = 2000, termination = "\r\n")]
 pub struct Restart;
 
+/// The line of [`Restart`] without its line end.
+const RESTART_LINE: &[u8] = b"AT+RST";
+
 /// Sends `AT+RST` and waits until the module has rebooted (`ready`), at most
 /// `timeout_ms` in all.
 ///
@@ -83,7 +86,9 @@ where
             return Err(timeout);
         }
     }
-    match client.send(&Restart) {
+    // Its fixed line: the same bytes and timeout as `Restart`, without that type's own
+    // encoding and parsing code (checked by a test).
+    match client.send_line(RESTART_LINE, <Restart as atat::AtatCmd>::MAX_TIMEOUT_MS) {
         // `Reset`: `ready` came before `OK`; the event is queued and found below.
         // `Timeout` / `Busy`: some firmwares reboot without a clean `OK`.
         Ok(_) | Err(Error::Reset) | Err(Error::Timeout { .. }) | Err(Error::Busy) => {}
@@ -277,3 +282,16 @@ fn parse_syslog(resp: &[u8]) -> Result<SyslogStatus, atat::Error> {
     parse = parse_syslog
 )]
 pub struct GetSyslog;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atat::AtatCmd as _;
+
+    #[test]
+    fn restart_line_is_the_command() {
+        let mut buf = [0u8; 16];
+        let n = Restart.write(&mut buf);
+        assert_eq!(&buf[..n], [RESTART_LINE, b"\r\n"].concat());
+    }
+}

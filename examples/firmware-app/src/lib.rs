@@ -27,9 +27,9 @@
 #[cfg(feature = "semihosting")]
 pub mod semihosting;
 
-use at_wifi::command::basic::{restart, At, EchoOff};
+use at_wifi::command::basic::restart;
 use at_wifi::command::mqtt::QoS;
-use at_wifi::command::wifi::{join, JoinAp, SetWifiMode, WifiMode};
+use at_wifi::command::wifi::{join, JoinAp};
 use at_wifi::mqtt::{Mqtt, MqttEvent, MqttOptions};
 use at_wifi::serial::{BufferedSerial, RxConsumer};
 use at_wifi::{Client, Clock, Dialect, Error, Urc};
@@ -46,7 +46,8 @@ pub const TX: usize = 296;
 pub const EV: usize = 384;
 /// The MQTT session's buffer for joining a split incoming message.
 pub const BUF: usize = 256;
-/// The MQTT session's store of events taken out of the client (at least `RX` + 16, so
+/// The MQTT session's store of events taken out of the client (at least `RX` +
+/// `at_wifi::mqtt::RECORD_OVERHEAD`, so
 /// that any event can be taken while others wait).
 pub const STASH: usize = 384;
 /// Subscriptions the session remembers for re-subscription: the app uses one topic.
@@ -71,6 +72,10 @@ pub const RECONNECT_GRACE_MS: u64 = 30_000;
 pub const FIRST_BACKOFF_MS: u32 = 2_000;
 /// Longest pause between two bring-up attempts (ms).
 pub const MAX_BACKOFF_MS: u32 = 60_000;
+/// How long `AT` and `ATE0` may take (ms; the crate's `At` / `EchoOff` use the same).
+const SHORT_TIMEOUT_MS: u32 = 1_000;
+/// How long `AT+CWMODE` may take (ms; as the crate's `SetWifiMode`).
+const MODE_TIMEOUT_MS: u32 = 2_000;
 /// `AT` attempts (1 s each) before the module is declared mute.
 const SYNC_TRIES: u32 = 5;
 /// Most stale events dropped after a restart.
@@ -393,9 +398,12 @@ impl App {
     }
 
     fn options(&self) -> MqttOptions<'static> {
+        // The client id is short (48 bytes at most) and there are no credentials:
+        // `AT+MQTTUSERCFG` takes them, no `AT+MQTTLONG*` code is needed.
         MqttOptions::new(self.settings.client_id)
             .keepalive_s(60)
             .reconnect(true)
+            .without_long_values()
     }
 
     // The bring-up, online, recovery and publishing paths are kept out of line
@@ -416,7 +424,7 @@ impl App {
         let s = self.settings;
         let mut synced = Err(Error::Timeout { ms: 0 });
         for _ in 0..SYNC_TRIES {
-            synced = client.send(&At).map(|_| ());
+            synced = client.send_line(b"AT", SHORT_TIMEOUT_MS).map(|_| ());
             if synced.is_ok() {
                 break;
             }
@@ -432,9 +440,13 @@ impl App {
                 break;
             }
         }
-        done(board, Step::EchoOff, client.send(&EchoOff).map(|_| ()))?;
-        let mode = SetWifiMode::new(WifiMode::Station);
-        done(board, Step::WifiMode, client.send(&mode).map(|_| ()))?;
+        // Fixed lines go through `send_line`: a typed command costs its own encoding and
+        // parsing code (about 360 bytes of flash each), and these have no parameters or
+        // reply to type.
+        let echo_off = client.send_line(b"ATE0", SHORT_TIMEOUT_MS);
+        done(board, Step::EchoOff, echo_off.map(|_| ()))?;
+        let station = client.send_line(b"AT+CWMODE=1", MODE_TIMEOUT_MS);
+        done(board, Step::WifiMode, station.map(|_| ()))?;
         let joined = JoinAp::new(s.dialect, s.ssid, s.password)
             .and_then(|ap| join(client, &ap).map_err(|e| e.error));
         done(board, Step::Join, joined)?;
@@ -566,7 +578,9 @@ impl App {
     {
         let mut digits = [0u8; 10];
         let payload = decimal(self.count, &mut digits);
-        match mqtt.publish(
+        // Digits always go as a string parameter: `publish_text` keeps the raw-publish
+        // code out of the firmware.
+        match mqtt.publish_text(
             client,
             &self.counter_topic,
             payload,
@@ -632,11 +646,18 @@ fn done<B: Board>(board: &mut B, step: Step, r: Result<(), Error>) -> Result<(),
 fn topic(id: &str, suffix: &str) -> heapless::String<TOPIC_CAP> {
     let mut t = heapless::String::new();
     for part in ["at-wifi/", id, suffix] {
-        for c in part.chars() {
-            if t.push(c).is_err() {
-                return t;
-            }
+        let room = TOPIC_CAP - t.len();
+        if part.len() <= room {
+            // Fits: checked just above.
+            let _ = t.push_str(part);
+            continue;
         }
+        let mut n = room;
+        while !part.is_char_boundary(n) {
+            n -= 1;
+        }
+        let _ = t.push_str(&part[..n]);
+        break;
     }
     t
 }
@@ -794,5 +815,11 @@ mod tests {
         assert_eq!(topic("x", "/cmd").as_str(), "at-wifi/x/cmd");
         let long = "a".repeat(100);
         assert_eq!(topic(&long, "/cmd").len(), TOPIC_CAP);
+        // Cut at a character boundary, and nothing after the cut.
+        let wide = format!("{}é", "a".repeat(TOPIC_CAP - 9));
+        assert_eq!(
+            topic(&wide, "/cmd").as_str(),
+            format!("at-wifi/{}", "a".repeat(TOPIC_CAP - 9))
+        );
     }
 }
