@@ -228,18 +228,18 @@ pub struct Framer<const N: usize> {
     no_header: bool,
     /// A data frame completed at its header: (header length, declared, truncated).
     pending: Option<(usize, usize, bool)>,
-    /// Bit `b % 64` is set for the first byte `b` of every data header prefix: a line whose
+    /// Bit `b % 32` is set for the first byte `b` of every data header prefix: a line whose
     /// first byte's bit is clear cannot be a data header (a set bit only means it may be).
-    leads: u64,
+    leads: u32,
 }
 
 /// [`Framer::leads`] of a dialect.
-const fn leads(spec: &DialectSpec) -> u64 {
-    let mut bits = 0u64;
+const fn leads(spec: &DialectSpec) -> u32 {
+    let mut bits = 0u32;
     let mut k = 0;
     while k < spec.data_headers.len() {
         if let [b, ..] = spec.data_headers[k].prefix {
-            bits |= 1 << (*b & 63);
+            bits |= 1 << (*b & 31);
         }
         k += 1;
     }
@@ -379,7 +379,7 @@ impl<const N: usize> Framer<N> {
                     self.len = 0;
                     self.track = None;
                     // Only a line starting like a data header can become one.
-                    self.no_header = self.leads & (1 << (b & 63)) == 0;
+                    self.no_header = self.leads & (1 << (b & 31)) == 0;
                     self.state = State::Line;
                 }
                 State::Line if self.len == N => {
