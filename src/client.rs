@@ -540,13 +540,17 @@ where
         Ok(n)
     }
 
-    /// Sends the command line `encode` writes into the transmit buffer (returning its
-    /// length, see [`encode_into`]) like [`Client::send`], or with `data` like
+    /// Sends the command line `encode` writes into the transmit buffer (it returns the
+    /// line's length, line end included) like [`Client::send`], or with `data` like
     /// [`Client::send_with_data`] (the prompt within [`Config::prompt_timeout_ms`]), and
-    /// waits up to `timeout_ms` for its result; returns the reply lines. For optional
-    /// steps kept out of the generic paths (a plain function pointer, only linked in
-    /// when used).
-    pub(crate) fn send_encoded(
+    /// waits up to `timeout_ms` for its result; returns the reply lines, joined with CR LF.
+    ///
+    /// For code that formats a command itself without an intermediate buffer, and for
+    /// optional steps kept out of generic paths (the session's ALPN, SNI and `LONG*`
+    /// steps: a function pointer is linked only when used). The line is checked against
+    /// the dialect's line limit before it is written ([`Error::CommandTooLong`]); an error
+    /// from `encode` is returned with nothing written.
+    pub fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
         data: Option<&[u8]>,
@@ -786,6 +790,11 @@ pub trait AtClient {
     fn dialect(&self) -> Dialect;
     /// The clock's current time in milliseconds.
     fn now_ms(&mut self) -> u64;
+    /// The capacity of the client's framer (`RX`): no line or data frame it delivers is
+    /// longer, so a store with this much room takes any event.
+    fn frame_capacity(&self) -> usize;
+    /// Lets the clock idle until something may have happened ([`Clock::idle`]).
+    fn idle(&mut self);
     /// The reply lines of the last command ([`Client::last_reply`]).
     fn last_reply(&self) -> &[u8];
     /// Sends a command and waits for its result ([`Client::send`]).
@@ -796,6 +805,13 @@ pub trait AtClient {
     fn send_with_data<Cmd>(&mut self, cmd: &Cmd, data: &[u8]) -> Result<Cmd::Response, Error>
     where
         Cmd: AtatCmd + Serialize;
+    /// Sends a line written by `encode` into the transmit buffer ([`Client::send_encoded`]).
+    fn send_encoded(
+        &mut self,
+        encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
+        data: Option<&[u8]>,
+        timeout_ms: u32,
+    ) -> Result<&[u8], Error>;
     /// Sends a preformatted line ([`Client::send_line`]).
     fn send_line(&mut self, line: &[u8], timeout_ms: u32) -> Result<&[u8], Error>;
     /// The next event, without waiting ([`Client::poll`]).
@@ -818,6 +834,23 @@ where
 
     fn now_ms(&mut self) -> u64 {
         self.clock.now_ms()
+    }
+
+    fn frame_capacity(&self) -> usize {
+        RX
+    }
+
+    fn idle(&mut self) {
+        self.clock.idle();
+    }
+
+    fn send_encoded(
+        &mut self,
+        encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
+        data: Option<&[u8]>,
+        timeout_ms: u32,
+    ) -> Result<&[u8], Error> {
+        Client::send_encoded(self, encode, data, timeout_ms)
     }
 
     fn last_reply(&self) -> &[u8] {

@@ -98,8 +98,7 @@
 //! configuration again and a new connection: [`Mqtt::recover`] does all of that and
 //! re-subscribes.
 
-use crate::client::{encode_into, Client, Event};
-use crate::clock::Clock;
+use crate::client::{encode_into, AtClient, Event};
 use crate::command::mqtt::{
     parse_conn_result, AsyncResult, MqttAlpn, MqttClean, MqttConn, MqttConnCfg, MqttLongClientId,
     MqttLongPassword, MqttLongUsername, MqttPub, MqttPubRaw, MqttSni, MqttSub, MqttSubQuery,
@@ -115,7 +114,6 @@ use crate::queue::{Records, LENS, PART_MAX};
 use crate::urc::{MqttMessage, SocketData, Urc};
 use atat::AtatCmd;
 use core::fmt;
-use embedded_io::{Read, ReadReady, Write};
 
 /// The size ESP-AT splits incoming messages by: its MQTT client reads 1024-byte chunks,
 /// and each `+MQTTSUBRECV` line stays within 1024 bytes.
@@ -863,15 +861,11 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// Beken, everything on Ai-Thinker), [`Error::Invalid`] naming the parameter,
     /// [`Error::CommandTooLong`]. Then the module's errors, from the command that failed
     /// (the ones before it took effect).
-    pub fn configure<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn configure<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         opts: &MqttOptions<'_>,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), Error> {
         self.settle();
         let plan = Plan::new(client.dialect(), opts)?;
         let r = plan.apply(client, opts);
@@ -898,26 +892,19 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// with no code (Beken's number in [`Mqtt::last_connect_error`]); [`Error::Timeout`]
     /// (state stays [`MqttState::Connecting`]: the outcome may still come);
     /// [`Error::Reset`].
-    pub fn connect<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn connect<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         host: &str,
         port: u16,
         timeout_ms: u32,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), Error> {
         self.settle();
         let cmd = MqttConn::new(client.dialect(), host, port, self.reconnect)?;
         let mut buf = [0u8; CONN_LINE_CAP];
         let n = cmd.write(&mut buf);
         let line = trim_line_end(&buf[..n]);
-        let deadline = client
-            .clock_mut()
-            .now_ms()
-            .saturating_add(u64::from(timeout_ms));
+        let deadline = client.now_ms().saturating_add(u64::from(timeout_ms));
         // What came before the command is not its outcome.
         self.absorb_ready(client, Mode::Normal)?;
         self.state = MqttState::Connecting;
@@ -958,7 +945,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
                 Some(Seen::Reset) => return Err(Error::Reset),
                 Some(Seen::Other) | None => {}
             }
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             if now >= deadline {
                 return Err(Error::Timeout { ms: timeout_ms });
             }
@@ -980,18 +967,14 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// or a raw payload over Beken's 512 bytes (field `length`); nothing is written then.
     /// The module's `ERROR` or `+MQTTPUB:FAIL` ([`FailWord::SendFail`]) as
     /// [`Error::Module`].
-    pub fn publish<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn publish<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         topic: &str,
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<PublishPath, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<PublishPath, Error> {
         match self.publish_text(client, topic, payload, qos, retain) {
             Ok(()) => Ok(PublishPath::Text),
             // Not sendable as a string parameter (nothing was written): raw.
@@ -1011,25 +994,14 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// cannot be a string parameter (NUL, CR or LF; on Beken `,` `"` space or a leading
     /// `=`), [`Error::CommandTooLong`] when the escaped line would pass the dialect's
     /// 256 bytes or the client's transmit buffer; the rest as [`Mqtt::publish`].
-    pub fn publish_text<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-    >(
+    pub fn publish_text<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         topic: &str,
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), Error> {
         self.settle();
         if payload.is_empty() {
             return Err(EMPTY_PAYLOAD);
@@ -1053,18 +1025,14 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     ///
     /// Errors: as [`Mqtt::publish`]; [`Error::NoPrompt`] when no prompt came (the
     /// payload was not written).
-    pub fn publish_raw<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn publish_raw<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         topic: &str,
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<(), Error> {
         self.settle();
         if payload.is_empty() {
             return Err(EMPTY_PAYLOAD);
@@ -1085,16 +1053,12 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// (the firmwares hold 10; nothing written), or when the module answered
     /// `ALREADY FULL SUBSCRIBE`; the module's errors. A failed subscription is not
     /// stored.
-    pub fn subscribe<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn subscribe<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         topic: &str,
         qos: QoS,
-    ) -> Result<bool, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<bool, Error> {
         self.settle();
         let cmd = MqttSub::new(client.dialect(), topic, qos)?;
         let known = self.subs.iter().position(|(t, _)| t.as_str() == topic);
@@ -1124,15 +1088,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// Unsubscribes from `topic` (`AT+MQTTUNSUB`) and drops it from the session's list.
     /// `Ok(true)` when it was subscribed; `Ok(false)` when the module answered
     /// `NO UNSUBSCRIBE` (it was not, or no connection exists), which is no error.
-    pub fn unsubscribe<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        topic: &str,
-    ) -> Result<bool, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn unsubscribe<A: AtClient>(&mut self, client: &mut A, topic: &str) -> Result<bool, Error> {
         self.settle();
         let cmd = MqttUnsub::new(client.dialect(), topic)?;
         let r = client.send(&cmd);
@@ -1144,21 +1100,10 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     }
 
     /// The module's own list of subscriptions (`AT+MQTTSUB?`).
-    pub fn subscriptions<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-    >(
+    pub fn subscriptions<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<MqttSubscriptions, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+        client: &mut A,
+    ) -> Result<MqttSubscriptions, Error> {
         self.settle();
         let cmd = MqttSubQuery::new(client.dialect())?;
         let r = client.send(&cmd);
@@ -1169,14 +1114,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     }
 
     /// Subscribes every stored topic again; returns how many. Stops at the first error.
-    pub fn resubscribe<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<usize, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn resubscribe<A: AtClient>(&mut self, client: &mut A) -> Result<usize, Error> {
         self.settle();
         for i in 0..self.subs.len() {
             self.subscribe_stored(client, i)?;
@@ -1187,14 +1125,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// Closes the MQTT link and releases the module's MQTT resources (`AT+MQTTCLEAN`):
     /// [`MqttState::Idle`], and the session's list of subscriptions is emptied. The
     /// `+MQTTDISCONNECTED` this causes is consumed.
-    pub fn disconnect<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn disconnect<A: AtClient>(&mut self, client: &mut A) -> Result<(), Error> {
         self.settle();
         MqttClean::new(client.dialect())?;
         let r = send_clean(client);
@@ -1213,18 +1144,14 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// Returns how many topics were subscribed.
     ///
     /// `opts`, `host` and `port` are checked before anything is written.
-    pub fn recover<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn recover<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         opts: &MqttOptions<'_>,
         host: &str,
         port: u16,
         timeout_ms: u32,
-    ) -> Result<usize, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<usize, Error> {
         self.settle();
         let d = client.dialect();
         let plan = Plan::new(d, opts)?;
@@ -1252,26 +1179,19 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// `AT+CIPSNTPTIME?` every half second) and waits, at most `timeout_ms`, until it is
     /// past 1970: needed before a TLS scheme that checks certificates. ESP-AT and W800
     /// only ([`Error::Unsupported`] otherwise, nothing written).
-    pub fn sync_time<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
+    pub fn sync_time<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
+        client: &mut A,
         config: &SetSntpConfig<'_>,
         timeout_ms: u32,
-    ) -> Result<SntpTime, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    ) -> Result<SntpTime, Error> {
         self.settle();
         if !matches!(client.dialect(), Dialect::EspAt | Dialect::W800) {
             return Err(Error::Unsupported {
                 what: "SNTP (AT+CIPSNTPCFG): ESP-AT and W800 only",
             });
         }
-        let deadline = client
-            .clock_mut()
-            .now_ms()
-            .saturating_add(u64::from(timeout_ms));
+        let deadline = client.now_ms().saturating_add(u64::from(timeout_ms));
         let r = client.send(config);
         let a = self.absorb_ready(client, Mode::Normal);
         r?;
@@ -1284,7 +1204,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
             if time.is_synced() {
                 return Ok(time);
             }
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             if now >= deadline {
                 return Err(Error::Timeout { ms: timeout_ms });
             }
@@ -1303,14 +1223,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     /// subscribes the stored topics again (so this call may send commands).
     ///
     /// Errors: [`Error::Uart`] (and those of the re-subscription's UART).
-    pub fn poll<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<Option<MqttEvent<'_>>, Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    pub fn poll<A: AtClient>(&mut self, client: &mut A) -> Result<Option<MqttEvent<'_>>, Error> {
         loop {
             self.settle();
             if self.dropped > 0 {
@@ -1330,8 +1243,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
                 }
                 Head::Blocked | Head::Empty => {}
             }
-            if self.can_take::<RX>() {
-                let now = client.clock_mut().now_ms();
+            if self.can_take(client.frame_capacity()) {
+                let now = client.now_ms();
                 if let Some(ev) = client.poll()? {
                     self.absorb(ev, now, Mode::Normal);
                     continue;
@@ -1342,7 +1255,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
                 self.asm_to_fragments();
                 continue;
             }
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             if self.cont.as_ref().is_some_and(|c| now >= c.deadline) {
                 self.close_cont(false);
                 continue;
@@ -1373,8 +1286,8 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     }
 
     /// Room for any event the client can produce (or nothing kept at all).
-    fn can_take<const RX: usize>(&mut self) -> bool {
-        self.stash.is_empty() || self.stash.free() >= RX + HDR
+    fn can_take(&mut self, frame_capacity: usize) -> bool {
+        self.stash.is_empty() || self.stash.free() >= frame_capacity + HDR
     }
 
     fn deliver(&mut self) -> Option<MqttEvent<'_>> {
@@ -1387,23 +1300,15 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
 
     /// Takes the events the client has queued (and what the UART has ready) while there is
     /// room for them, and no joined message blocks the assembly buffer.
-    fn absorb_ready<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        mode: Mode,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn absorb_ready<A: AtClient>(&mut self, client: &mut A, mode: Mode) -> Result<(), Error> {
         loop {
             self.settle();
-            if !self.can_take::<RX>()
+            if !self.can_take(client.frame_capacity())
                 || matches!(self.asm.phase, AsmPhase::Done | AsmPhase::DoneFragment)
             {
                 return Ok(());
             }
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             match client.poll()? {
                 Some(ev) => {
                     self.absorb(ev, now, mode);
@@ -1414,18 +1319,10 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     }
 
     /// Takes every event the client has queued now, room or not.
-    fn absorb_queued<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        mode: Mode,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn absorb_queued<A: AtClient>(&mut self, client: &mut A, mode: Mode) -> Result<(), Error> {
         for _ in 0..client.pending_events() {
             self.settle();
-            let now = client.clock_mut().now_ms();
+            let now = client.now_ms();
             match client.poll()? {
                 Some(ev) => {
                     self.absorb(ev, now, mode);
@@ -1437,42 +1334,19 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     }
 
     /// Waits `ms`, taking events meanwhile.
-    fn pause<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        ms: u32,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
-        let until = client.clock_mut().now_ms().saturating_add(u64::from(ms));
+    fn pause<A: AtClient>(&mut self, client: &mut A, ms: u32) -> Result<(), Error> {
+        let until = client.now_ms().saturating_add(u64::from(ms));
         loop {
             self.absorb_ready(client, Mode::Normal)?;
-            if client.clock_mut().now_ms() >= until {
+            if client.now_ms() >= until {
                 return Ok(());
             }
-            client.clock_mut().idle();
+            client.idle();
         }
     }
 
     /// `AT+MQTTSUB` for stored topic `i`.
-    fn subscribe_stored<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-    >(
-        &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        i: usize,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn subscribe_stored<A: AtClient>(&mut self, client: &mut A, i: usize) -> Result<(), Error> {
         let Some((topic, qos)) = self.subs.get(i).cloned() else {
             return Ok(());
         };
@@ -1489,21 +1363,10 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
 
     /// Re-subscribes after an automatic reconnection: (succeeded, failed). Only UART
     /// errors are returned; the link going down again ends the attempt.
-    fn resubscribe_after_reconnect<
-        U,
-        C,
-        const RX: usize,
-        const RESP: usize,
-        const TX: usize,
-        const EV: usize,
-    >(
+    fn resubscribe_after_reconnect<A: AtClient>(
         &mut self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-    ) -> Result<(usize, usize), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+        client: &mut A,
+    ) -> Result<(usize, usize), Error> {
         let total = self.subs.len();
         let mut ok = 0;
         for i in 0..total {
@@ -1905,13 +1768,7 @@ const CLEAN_LINE: &[u8] = b"AT+MQTTCLEAN=0";
 /// Sends [`MqttClean`] as its fixed line: the same bytes, timeout and (empty) reply,
 /// without the command type's own encoding and parsing code. The dialect was checked
 /// by `MqttClean::new`.
-fn send_clean<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut Client<U, C, RX, RESP, TX, EV>,
-) -> Result<(), Error>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
-{
+fn send_clean<A: AtClient>(client: &mut A) -> Result<(), Error> {
     client
         .send_line(CLEAN_LINE, <MqttClean as AtatCmd>::MAX_TIMEOUT_MS)
         .map(|_| ())
@@ -2206,15 +2063,7 @@ impl<'a> Plan<'a> {
         })
     }
 
-    fn apply<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-        &self,
-        client: &mut Client<U, C, RX, RESP, TX, EV>,
-        o: &MqttOptions<'_>,
-    ) -> Result<(), Error>
-    where
-        U: Read + ReadReady + Write,
-        C: Clock,
-    {
+    fn apply<A: AtClient>(&self, client: &mut A, o: &MqttOptions<'_>) -> Result<(), Error> {
         client.send(&self.usercfg)?;
         if let Some(long) = o.long {
             let d = client.dialect();

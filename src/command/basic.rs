@@ -11,11 +11,9 @@
 //! text of `AT+GMR` differs, so [`Version`] accepts any lines.
 
 use super::NoResponse;
-use crate::client::{Client, Event};
-use crate::clock::Clock;
+use crate::client::{AtClient, Event};
 use crate::error::Error;
 use atat::atat_derive::AtatCmd;
-use embedded_io::{Read, ReadReady, Write};
 
 /// `AT`: tests that the module answers. Replies `OK`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]
@@ -67,22 +65,12 @@ const RESTART_LINE: &[u8] = b"AT+RST";
 /// let mut client: Client<_, _> = Client::new(uart, clock, Dialect::EspAt);
 /// at_wifi::command::basic::restart(&mut client, 5000).unwrap();
 /// ```
-pub fn restart<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut Client<U, C, RX, RESP, TX, EV>,
-    timeout_ms: u32,
-) -> Result<(), Error>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
-{
-    let deadline = client
-        .clock_mut()
-        .now_ms()
-        .saturating_add(u64::from(timeout_ms));
+pub fn restart<A: AtClient>(client: &mut A, timeout_ms: u32) -> Result<(), Error> {
+    let deadline = client.now_ms().saturating_add(u64::from(timeout_ms));
     let timeout = Error::Timeout { ms: timeout_ms };
     // A `ready` still queued from an earlier reboot must not be taken for this one.
     while client.poll()?.is_some() {
-        if client.clock_mut().now_ms() >= deadline {
+        if client.now_ms() >= deadline {
             return Err(timeout);
         }
     }
@@ -95,7 +83,7 @@ where
         Err(e) => return Err(e),
     }
     loop {
-        let now = client.clock_mut().now_ms();
+        let now = client.now_ms();
         if now >= deadline {
             return Err(timeout);
         }

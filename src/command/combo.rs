@@ -51,8 +51,7 @@
 //! # Ok::<(), at_wifi::Error>(())
 //! ```
 
-use crate::client::{Client, Event};
-use crate::clock::Clock;
+use crate::client::{AtClient, Event};
 use crate::command::text::MAX_VALUE_LEN;
 use crate::command::NoResponse;
 use crate::dialect::Dialect;
@@ -64,7 +63,6 @@ use atat::atat_derive::AtatCmd;
 use atat::serde_at::serde::{Serialize, Serializer};
 use core::fmt;
 use core::net::Ipv4Addr;
-use embedded_io::{Read, ReadReady, Write};
 
 // ---------------------------------------------------------------------------------------
 // Limits and timeouts
@@ -611,16 +609,12 @@ impl fmt::Debug for JoinAp<'_> {
 /// Errors: those of the command ([`Error::Module`], [`Error::Busy`], …);
 /// [`Error::Timeout`] when no address came; [`Error::Reset`] when the module rebooted;
 /// [`Error::Unsupported`] outside Combo-AT.
-pub fn join<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut Client<U, C, RX, RESP, TX, EV>,
+pub fn join<A: AtClient>(
+    client: &mut A,
     cmd: &JoinAp<'_>,
     timeout_ms: u32,
     mut on_event: impl FnMut(Event<'_>),
-) -> Result<(), Error>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
-{
+) -> Result<(), Error> {
     combo_only(client.dialect())?;
     while let Some(e) = client.poll()? {
         on_event(e);
@@ -632,21 +626,14 @@ where
 /// Waits up to `timeout_ms` for `+EVENT:WIFI_GOT_IP`, passing every event read (that one
 /// included) to `on_event`. [`Error::Timeout`] when none came, [`Error::Reset`] when the
 /// module rebooted meanwhile.
-pub fn wait_for_ip<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut Client<U, C, RX, RESP, TX, EV>,
+pub fn wait_for_ip<A: AtClient>(
+    client: &mut A,
     timeout_ms: u32,
     mut on_event: impl FnMut(Event<'_>),
-) -> Result<(), Error>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
-{
-    let deadline = client
-        .clock_mut()
-        .now_ms()
-        .saturating_add(u64::from(timeout_ms));
+) -> Result<(), Error> {
+    let deadline = client.now_ms().saturating_add(u64::from(timeout_ms));
     loop {
-        let now = client.clock_mut().now_ms();
+        let now = client.now_ms();
         let left = u32::try_from(deadline.saturating_sub(now)).unwrap_or(u32::MAX);
         match client.wait_event(left)? {
             Some(e) => {
@@ -661,7 +648,7 @@ where
                 }
             }
             None => {
-                if client.clock_mut().now_ms() >= deadline {
+                if client.now_ms() >= deadline {
                     return Err(Error::Timeout { ms: timeout_ms });
                 }
             }

@@ -819,17 +819,13 @@ impl<'a> PublishRaw<'a> {
 ///
 /// Errors: those of [`PublishRaw::new`] (checked before anything is written) and of
 /// [`Client::send_with_data`](crate::Client::send_with_data).
-pub fn publish_raw<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut crate::Client<U, C, RX, RESP, TX, EV>,
+pub fn publish_raw<A: crate::AtClient>(
+    client: &mut A,
     topic: &str,
     data: &[u8],
     qos: QoS,
     retain: bool,
-) -> Result<(), Error>
-where
-    U: embedded_io::Read + embedded_io::ReadReady + embedded_io::Write,
-    C: crate::Clock,
-{
+) -> Result<(), Error> {
     let cmd = PublishRaw::new(client.dialect(), topic, data.len(), qos, retain)?;
     client.send_with_data(&cmd, data).map(|_| ())
 }

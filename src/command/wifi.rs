@@ -34,15 +34,13 @@
 use super::basic::reply_line;
 use super::text::AtStr;
 use super::NoResponse;
-use crate::client::Client;
-use crate::clock::Clock;
+use crate::client::AtClient;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::parse::{number, params, unquote};
 use atat::atat_derive::{AtatCmd, AtatEnum};
 use atat::serde_at::serde::{Serialize, Serializer};
 use core::fmt;
-use embedded_io::{Read, ReadReady, Write};
 
 /// Longest SSID, in bytes (IEEE 802.11).
 pub const SSID_MAX_LEN: usize = 32;
@@ -511,14 +509,7 @@ const JOIN_LINE_MAX: usize = 9 + (2 * SSID_MAX_LEN + 2) + (2 * PASSWORD_MAX_LEN 
 ///
 /// [`JoinError::reason`] comes from the module's `+CWJAP:<error code>` line, when it
 /// printed one before `ERROR`.
-pub fn join<U, C, const RX: usize, const RESP: usize, const TX: usize, const EV: usize>(
-    client: &mut Client<U, C, RX, RESP, TX, EV>,
-    cmd: &JoinAp<'_>,
-) -> Result<(), JoinError>
-where
-    U: Read + ReadReady + Write,
-    C: Clock,
-{
+pub fn join<A: AtClient>(client: &mut A, cmd: &JoinAp<'_>) -> Result<(), JoinError> {
     if client.dialect() == Dialect::AiThinker {
         return Err(Error::Unsupported {
             what: "AT+CWJAP (Combo-AT joins with AT+WJAP)",
