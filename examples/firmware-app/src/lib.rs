@@ -356,6 +356,9 @@ impl App {
     {
         let lost = client.uart_mut().take_lost();
         if lost > 0 {
+            // A line or payload being received is missing bytes: end it here (a payload
+            // comes out truncated) instead of letting it swallow what follows.
+            client.discard_partial();
             board.note(Note::RxLost(lost));
         }
         match self.phase {
@@ -794,6 +797,82 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    /// A mock UART that reports lost bytes when told to, as an interrupt-fed receive
+    /// buffer does after an overrun.
+    struct Lossy {
+        uart: MockUart,
+        lost: u32,
+    }
+
+    impl embedded_io::ErrorType for Lossy {
+        type Error = <MockUart as embedded_io::ErrorType>::Error;
+    }
+    impl Read for Lossy {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            self.uart.read(buf)
+        }
+    }
+    impl ReadReady for Lossy {
+        fn read_ready(&mut self) -> Result<bool, Self::Error> {
+            self.uart.read_ready()
+        }
+    }
+    impl Write for Lossy {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            self.uart.write(buf)
+        }
+        fn flush(&mut self) -> Result<(), Self::Error> {
+            self.uart.flush()
+        }
+    }
+    impl LostBytes for Lossy {
+        fn take_lost(&mut self) -> u32 {
+            core::mem::take(&mut self.lost)
+        }
+    }
+
+    #[test]
+    fn lost_bytes_end_the_message_being_received() {
+        let mut uart = MockUart::new();
+        expect_bring_up(&mut uart);
+        uart.expect(&publish_line(0), b"\r\nOK\r\n");
+        let clock = uart.clock();
+        let mut client: AppClient<_, _> =
+            AppClient::new(Lossy { uart, lost: 0 }, clock, Dialect::EspAt);
+        let mut mqtt = AppMqtt::new();
+        let mut app = App::new(SETTINGS);
+        let mut board = TestBoard::default();
+        for _ in 0..3 {
+            app.step(&mut client, &mut mqtt, &mut board);
+        }
+        assert!(app.progress().online, "notes: {:?}", board.notes);
+        // A message arrives with its last three bytes ("gle") lost in an overrun; the
+        // next message is intact. Without ending the first at the loss, its payload would
+        // take the first bytes of the second and the second would be no message.
+        let rx = &mut client.uart_mut().uart;
+        rx.push_rx(b"+MQTTSUBRECV:0,\"at-wifi/dev/cmd\",6,tog");
+        app.step(&mut client, &mut mqtt, &mut board);
+        client.uart_mut().lost = 3;
+        let rx = &mut client.uart_mut().uart;
+        rx.push_rx(b"+MQTTSUBRECV:0,\"at-wifi/dev/cmd\",2,on\r\n");
+        for _ in 0..3 {
+            app.step(&mut client, &mut mqtt, &mut board);
+        }
+        assert!(
+            board.notes.contains(&Note::RxLost(3)),
+            "notes: {:?}",
+            board.notes
+        );
+        assert!(
+            board.notes.contains(&Note::Command(Command::On)),
+            "notes: {:?}",
+            board.notes
+        );
+        assert!(app.progress().led);
+        let (lossy, _) = client.release();
+        lossy.uart.assert_done();
     }
 
     #[test]
