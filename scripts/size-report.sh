@@ -12,7 +12,8 @@
 #   --install   install what is missing (rustup: targets, llvm-tools; and what
 #               scripts/qemu-e2e.sh --install installs)
 #   --no-stack  skip the QEMU run (peak stack reported as not measured)
-# With CI=true a missing component is a failure.
+# With CI=true a missing component is a failure, and so is a Blue Pill build over the
+# issue #6 budget (flash under 32 KiB, static RAM + peak stack under 6 KiB).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -286,3 +287,11 @@ BP_RAM_LIMIT=$((20 * 1024))
 mv "$OUT_FILE.tmp" "$OUT_FILE"
 cat "$OUT_FILE"
 log "wrote $OUT_FILE"
+
+# The issue #6 budget guards against regressions: in CI, over budget is a failure.
+if [ "${CI:-}" = "true" ]; then
+    [ "$BP_FLASH" -lt 32768 ] || die "Blue Pill release flash $BP_FLASH B is not under 32 KiB"
+    if [ -n "$STACK_LINE" ]; then
+        [ "$Q_TOTAL" -lt 6144 ] || die "static RAM + peak stack $Q_TOTAL B is not under 6 KiB"
+    fi
+fi
