@@ -1,4 +1,4 @@
-//! A typed MQTT session over the [`Client`]: configure, connect, publish, subscribe, and
+//! A typed MQTT session over the [`Client`](crate::Client): configure, connect, publish, subscribe, and
 //! one [`Mqtt::poll`] that turns what the module prints into [`MqttEvent`]s.
 //!
 //! For ESP-AT, W800 and Beken (the `AT+MQTT…` set of
@@ -735,7 +735,7 @@ enum Head {
 // The session
 // ---------------------------------------------------------------------------------------
 
-/// An MQTT session (link 0) driven through a [`Client`]; see the [module docs](self).
+/// An MQTT session (link 0) driven through a [`Client`](crate::Client); see the [module docs](self).
 ///
 /// - `BUF`: bytes to join a split incoming message in, topic included (default 2048).
 ///   Longer messages are delivered as [`MqttEvent::Fragment`]s.

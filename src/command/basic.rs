@@ -34,7 +34,7 @@ pub struct EchoOn;
 ///
 /// The module answers `OK`, reboots, prints boot noise (ROM text at another baud rate,
 /// SDK log lines) and then `ready`, which the client reports as [`Event::Reset`]. Sent with
-/// [`Client::send`], only the `OK` is waited for; [`restart`] also waits for `ready`.
+/// [`Client::send`](crate::Client::send), only the `OK` is waited for; [`restart`] also waits for `ready`.
 /// After the reboot the module has lost every setting not stored in flash: echo is back
 /// on (the client copes), Wi-Fi may reconnect on its own, MQTT links and sockets are gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AtatCmd)]

@@ -220,7 +220,7 @@ pub enum ScanMode {
 ///
 /// Success: `WIFI CONNECTED`, `WIFI GOT IP` (queued as events) and `OK`. Failure:
 /// `+CWJAP:<error code>` then `ERROR`; [`join`] sends this command and types the failure
-/// ([`JoinError`], [`JoinFailure`]). With [`Client::send`] the wait is 20 s, enough for
+/// ([`JoinError`], [`JoinFailure`]). With [`Client::send`](crate::Client::send) the wait is 20 s, enough for
 /// the module's default 15 s; with [`JoinAp::timeout_s`] above that use [`join`], which
 /// waits the module's timeout plus [`JOIN_MARGIN_MS`]. After a failure the module may go
 /// on retrying on its own (`<reconn_interval>`) and report `WIFI CONNECTED` later.
