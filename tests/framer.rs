@@ -1,79 +1,14 @@
 //! Host tests for `at_wifi::framer`: every test frames its input delivered in chunks of 1,
 //! 2, 3, 7 and 64 bytes and all at once, and asserts the same exact frames for each.
 
-use at_wifi::framer::{Frame, Framer, PromptMode, MAX_DECLARED_LEN};
+use at_wifi::framer::{Framer, PromptMode, MAX_DECLARED_LEN};
 use at_wifi::Dialect;
-use std::fmt;
+mod framer_common;
+use framer_common::*;
 
 // ---------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------
-
-/// Owned bytes that debug-print as an escaped ASCII string.
-#[derive(Clone, PartialEq, Eq)]
-struct B(Vec<u8>);
-
-impl fmt::Debug for B {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "b\"{}\"", self.0.escape_ascii())
-    }
-}
-
-/// An owned, comparable [`Frame`].
-#[derive(Clone, PartialEq, Eq, Debug)]
-enum F {
-    Ok,
-    Error(B),
-    ErrorCode(u32),
-    Busy(B),
-    Prompt,
-    Ready,
-    Line(B),
-    Oversized {
-        start: B,
-        len: usize,
-    },
-    Data {
-        header: B,
-        len: usize,
-        data: B,
-        truncated: bool,
-    },
-}
-
-fn own(f: Frame<'_>) -> F {
-    match f {
-        Frame::Ok => F::Ok,
-        Frame::Error(w) => F::Error(B(w.to_vec())),
-        Frame::ErrorCode(c) => F::ErrorCode(c),
-        Frame::Busy(l) => F::Busy(B(l.to_vec())),
-        Frame::Prompt => F::Prompt,
-        Frame::Ready => F::Ready,
-        Frame::Line(l) => F::Line(B(l.to_vec())),
-        Frame::Oversized { start, len } => F::Oversized {
-            start: B(start.to_vec()),
-            len,
-        },
-        Frame::Data(d) => {
-            // Invariants every data frame keeps.
-            assert!(d.data.len() <= d.len, "more data than declared: {d:?}");
-            assert!(
-                d.truncated || d.data.len() == d.len,
-                "complete frame with missing data: {d:?}"
-            );
-            F::Data {
-                header: B(d.header.to_vec()),
-                len: d.len,
-                data: B(d.data.to_vec()),
-                truncated: d.truncated,
-            }
-        }
-    }
-}
-
-fn line(s: impl AsRef<[u8]>) -> F {
-    F::Line(B(s.as_ref().to_vec()))
-}
 
 fn error(s: impl AsRef<[u8]>) -> F {
     F::Error(B(s.as_ref().to_vec()))
