@@ -53,7 +53,8 @@
 //! [`Mqtt::connect`] waits. Events it takes out of the client are copied into its own
 //! bounded store of `STASH` bytes and handed out by `poll` later. It takes an event out
 //! only when the store has room for the largest one the client can produce (`RX` +
-//! [`RECORD_OVERHEAD`] bytes), so the rest stay in the client's queue; only `connect`,
+//! [`RECORD_OVERHEAD`] bytes, twice the overhead while a count of lost events waits to be
+//! stored ahead of it), so the rest stay in the client's queue; only `connect`,
 //! which must find its `+MQTTCONNECTED` behind them, takes events regardless, and those
 //! that then do not fit are counted and reported as [`MqttEvent::Overflow`].
 //!
@@ -481,6 +482,8 @@ mod kind {
     pub(super) const RECONNECT: u8 = 6;
     pub(super) const RESET: u8 = 7;
     pub(super) const OVERSIZED: u8 = 8;
+    /// Events were lost here: `num` is how many.
+    pub(super) const OVERFLOW: u8 = 9;
     pub(super) const WIFI_CONNECTED: u8 = 20;
     pub(super) const WIFI_GOT_IP: u8 = 21;
     pub(super) const WIFI_DISCONNECTED: u8 = 22;
@@ -1226,11 +1229,13 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
     pub fn poll<A: AtClient>(&mut self, client: &mut A) -> Result<Option<MqttEvent<'_>>, Error> {
         loop {
             self.settle();
-            if self.dropped > 0 {
+            let head = self.head();
+            // Events lost after everything stored: reported once that is out (losses
+            // followed by a stored event are a record of the store, in order).
+            if self.dropped > 0 && head == Head::Empty {
                 let dropped = core::mem::take(&mut self.dropped);
                 return Ok(Some(MqttEvent::Overflow { dropped }));
             }
-            let head = self.head();
             match head {
                 Head::Ready => return Ok(self.deliver()),
                 Head::Reconnect => {
@@ -1287,7 +1292,9 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
 
     /// Room for any event the client can produce (or nothing kept at all).
     fn can_take(&mut self, frame_capacity: usize) -> bool {
-        self.stash.is_empty() || self.stash.free() >= frame_capacity + HDR
+        // A pending loss count is stored as a record of its own ahead of the next event.
+        let marker = if self.dropped > 0 { HDR } else { 0 };
+        self.stash.is_empty() || self.stash.free() >= frame_capacity + HDR + marker
     }
 
     fn deliver(&mut self) -> Option<MqttEvent<'_>> {
@@ -1554,7 +1561,7 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         };
         if self.asm.phase == AsmPhase::Free && self.asm.fits(m.topic.len() + m.data.len()) {
             self.asm.start(m.topic, m.data, m.truncated);
-            if self.stash.push(&Rec::bare(kind::ASM)) {
+            if self.mark_drops() && self.stash.push(&Rec::bare(kind::ASM)) {
                 cont.in_asm = true;
                 self.cont = Some(cont);
             } else {
@@ -1643,13 +1650,36 @@ impl<const BUF: usize, const STASH: usize, const SUBS: usize> Mqtt<BUF, STASH, S
         }
     }
 
+    /// Events lost before the one about to be stored: a marker record goes ahead of it so
+    /// that the loss is reported where it happened. False when not even that fits.
+    fn mark_drops(&mut self) -> bool {
+        if self.dropped == 0 {
+            return true;
+        }
+        let marker = Rec {
+            num: self.dropped,
+            ..Rec::bare(kind::OVERFLOW)
+        };
+        if !self.stash.push(&marker) {
+            return false;
+        }
+        self.dropped = 0;
+        true
+    }
+
     /// Stores a record; one larger than the whole store is kept cut, marked truncated.
     fn store(&mut self, r: &Rec<'_>) {
+        let was_empty = self.stash.is_empty();
+        if !self.mark_drops() {
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        }
         if self.stash.push(r) {
             return;
         }
-        if self.stash.is_empty() {
-            let room = STASH.saturating_sub(HDR).min(PART_MAX);
+        if was_empty {
+            // Empty but for a loss marker stored just now, if any.
+            let room = self.stash.free().saturating_sub(HDR).min(PART_MAX);
             let a = &r.a[..r.a.len().min(room)];
             let b = &r.b[..r.b.len().min(room - a.len())];
             let cut = if r.kind == kind::LINE {
@@ -1712,6 +1742,7 @@ fn decode<'a, const N: usize>(rec: Rec<'a>, asm: &'a Assembler<N>) -> MqttEvent<
         kind::CONNECTED => MqttEvent::Connected,
         kind::DISCONNECTED => MqttEvent::Disconnected,
         kind::RESET => MqttEvent::Reset,
+        kind::OVERFLOW => MqttEvent::Overflow { dropped: rec.num },
         kind::OVERSIZED => MqttEvent::Oversized {
             start: rec.a,
             len: to_usize(rec.num),

@@ -228,7 +228,11 @@ impl<const N: usize> EventQueue<N> {
             Frame::Ready => (Kind::Ready, &[], &[], 0, false),
             Frame::Ok | Frame::Prompt | Frame::ErrorCode(_) => return true,
         };
-        let max_entry = N.saturating_sub(HEAD).min(PART_MAX);
+        // Frames dropped before this one are recorded in order, as a marker entry ahead
+        // of it, so a reader knows exactly where the gap is.
+        let marker = if self.dropped > 0 { HEAD + 4 } else { 0 };
+        // The largest entry that fits the empty queue (behind the marker, if any).
+        let max_entry = N.saturating_sub(HEAD + marker).min(PART_MAX);
         // A line cut to fit is no longer the line: it is kept as an oversized one, with its
         // full length, so that it is never taken for a whole (shorter) URC.
         let (kind, declared) = if kind == Kind::Line && a.len() > max_entry {
@@ -244,9 +248,6 @@ impl<const N: usize> EventQueue<N> {
             (b, truncated)
         };
         let need = HEAD + a.len() + b.len();
-        // Frames dropped before this one are recorded in order, as a marker entry ahead
-        // of it, so a reader knows exactly where the gap is.
-        let marker = if self.dropped > 0 { HEAD + 4 } else { 0 };
         if !self.records.room_for(marker + need) {
             self.dropped = self.dropped.saturating_add(1);
             return false;
@@ -350,6 +351,27 @@ mod tests {
         assert!(q.push(&Frame::Line(b"third")));
         assert_eq!(q.pop(), Some(Stored::Overflow(1)));
         assert_eq!(q.pop(), Some(Stored::Line(b"third")));
+        assert_eq!(q.pop(), None);
+        assert!(!q.has_dropped());
+    }
+
+    #[test]
+    fn entry_larger_than_the_queue_after_a_drop_is_kept_cut() {
+        let mut q = EventQueue::<48>::new();
+        assert!(q.push(&Frame::Line(b"first piece of twenty")));
+        assert!(!q.push(&Frame::Line(b"second piece, dropped")));
+        assert_eq!(q.pop(), Some(Stored::Line(b"first piece of twenty")));
+        // The queue is empty: the long line is kept cut, behind the marker of the drop.
+        let line = [b'x'; 100];
+        assert!(q.push(&Frame::Line(&line)));
+        assert_eq!(q.pop(), Some(Stored::Overflow(1)));
+        assert_eq!(
+            q.pop(),
+            Some(Stored::Oversized {
+                start: &line[..48 - HEAD - (HEAD + 4)],
+                len: 100
+            })
+        );
         assert_eq!(q.pop(), None);
         assert!(!q.has_dropped());
     }

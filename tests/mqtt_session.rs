@@ -656,9 +656,40 @@ fn connect_store_overflow_is_reported() {
         // Room for four records of no bytes of their own (`WIFI GOT IP` is stored typed).
         let mut m: Mqtt<2048, { 4 * RECORD_OVERHEAD }> = Mqtt::new();
         m.connect(&mut c, "broker", 1883, 5000).unwrap();
-        let mut expected = vec![Ev::Overflow(1)];
-        expected.extend(std::iter::repeat_n(other(Urc::WifiGotIp), 4));
+        // The fifth was lost after the four stored: its count comes after them.
+        let mut expected = vec![other(Urc::WifiGotIp); 4];
+        expected.push(Ev::Overflow(1));
         assert_eq!(drain(&mut m, &mut c), expected);
+        done(c);
+    });
+}
+
+#[test]
+fn client_overflow_is_reported_where_events_were_lost() {
+    each_chunk(|chunk| {
+        let mut uart = MockUart::new();
+        uart.set_chunk(chunk);
+        // A client queue of 64 bytes: `WIFI GOT IP` (19) is kept, the 50-byte `+EVENT:` line
+        // is lost, `WIFI DISCONNECT` is kept behind an overflow marker.
+        let mut urcs = b"WIFI GOT IP\r\n+EVENT:".to_vec();
+        urcs.extend_from_slice(&[b'x'; 43]);
+        urcs.extend_from_slice(b"\r\nWIFI DISCONNECT\r\n");
+        uart.push_rx(&urcs);
+        let mut reply = OK.to_vec();
+        reply.extend_from_slice(CONNECTED);
+        uart.expect(b"AT+MQTTCONN=0,\"broker\",1883,1\r\n", &reply);
+        let clock = uart.clock();
+        let mut c: Client<MockUart, MockClock, 1100, 512, 296, 64> = Client::new(uart, clock, ESP);
+        let mut m: Mqtt = Mqtt::new();
+        m.connect(&mut c, "broker", 1883, 5000).unwrap();
+        assert_eq!(
+            drain(&mut m, &mut c),
+            vec![
+                other(Urc::WifiGotIp),
+                Ev::Overflow(1),
+                other(Urc::WifiDisconnected),
+            ]
+        );
         done(c);
     });
 }
