@@ -548,8 +548,8 @@ where
     /// For code that formats a command itself without an intermediate buffer, and for
     /// optional steps kept out of generic paths (the session's ALPN, SNI and `LONG*`
     /// steps: a function pointer is linked only when used). The line is checked against
-    /// the dialect's line limit before it is written ([`Error::CommandTooLong`]); an error
-    /// from `encode` is returned with nothing written.
+    /// the dialect's line limit and the transmit buffer before it is written
+    /// ([`Error::CommandTooLong`]); an error from `encode` is returned with nothing written.
     pub fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
@@ -558,6 +558,10 @@ where
     ) -> Result<&[u8], Error> {
         let enc = |c: &mut Self| {
             let n = encode(&mut c.tx)?;
+            // A length past the buffer (a faulty encoder) is refused, never sliced.
+            if n > TX {
+                return Err(Error::CommandTooLong { len: n, max: TX });
+            }
             c.check_line(n)
         };
         let first = if data.is_some() {
