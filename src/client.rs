@@ -1090,7 +1090,6 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
     }
 }
 
-/// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
 /// Writes `cmd`'s line into `buf` and returns its length; [`Error::CommandTooLong`] (and
 /// nothing written that counts) when it might not fit.
 pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
@@ -1110,6 +1109,7 @@ pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
     Ok(cmd.write(buf))
 }
 
+/// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
 fn is_command_echo(line: &[u8]) -> bool {
     line.len() >= 2
         && line[..2].eq_ignore_ascii_case(b"AT")
