@@ -548,8 +548,8 @@ where
     /// For code that formats a command itself without an intermediate buffer, and for
     /// optional steps kept out of generic paths (the session's ALPN, SNI and `LONG*`
     /// steps: a function pointer is linked only when used). The line is checked against
-    /// the dialect's line limit before it is written ([`Error::CommandTooLong`]); an error
-    /// from `encode` is returned with nothing written.
+    /// the dialect's line limit and the transmit buffer before it is written
+    /// ([`Error::CommandTooLong`]); an error from `encode` is returned with nothing written.
     pub fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
@@ -558,6 +558,10 @@ where
     ) -> Result<&[u8], Error> {
         let enc = |c: &mut Self| {
             let n = encode(&mut c.tx)?;
+            // A length past the buffer (a faulty encoder) is refused, never sliced.
+            if n > TX {
+                return Err(Error::CommandTooLong { len: n, max: TX });
+            }
             c.check_line(n)
         };
         let first = if data.is_some() {
@@ -1086,7 +1090,6 @@ impl<const RESP: usize, const EV: usize> Router<'_, RESP, EV> {
     }
 }
 
-/// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
 /// Writes `cmd`'s line into `buf` and returns its length; [`Error::CommandTooLong`] (and
 /// nothing written that counts) when it might not fit.
 pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
@@ -1106,6 +1109,7 @@ pub(crate) fn encode_into<Cmd: AtatCmd + Serialize>(
     Ok(cmd.write(buf))
 }
 
+/// `AT`, `AT+…`, `ATE0`: the echo of a command line (never a URC).
 fn is_command_echo(line: &[u8]) -> bool {
     line.len() >= 2
         && line[..2].eq_ignore_ascii_case(b"AT")

@@ -1244,6 +1244,28 @@ fn a_command_too_long_writes_nothing() {
 }
 
 #[test]
+fn send_encoded_refuses_a_length_past_the_transmit_buffer() {
+    each_chunk(|chunk| {
+        // An encoder claiming more bytes than the buffer it was given holds: a typed
+        // error and nothing written, never a slice panic.
+        let (mut c, _) = mk::<1100, 512, 32, 2048>(chunk, Dialect::EspAt, |_| {});
+        let lying = |buf: &mut [u8]| Ok(buf.len() + 1);
+        assert_eq!(
+            c.send_encoded(&lying, None, 1000).map(<[u8]>::to_vec),
+            Err(Error::CommandTooLong { len: 33, max: 32 })
+        );
+        // A line that fits goes out as written.
+        c.uart_mut().expect(b"AT+X\r\n", b"\r\nOK\r\n");
+        let fits = |buf: &mut [u8]| {
+            buf[..6].copy_from_slice(b"AT+X\r\n");
+            Ok(6)
+        };
+        assert_eq!(c.send_encoded(&fits, None, 1000), Ok(&b""[..]));
+        assert_eq!(finish(c).written(), b"AT+X\r\n");
+    });
+}
+
+#[test]
 fn a_refused_line_after_a_timeout_writes_not_even_the_resync() {
     each_chunk(|chunk| {
         let (mut c, _) = esp(chunk, |u| u.expect(b"AT+X\r\n", b""));
