@@ -24,6 +24,9 @@
 #   E2E_TIMEOUT=SECS   wall-clock bound of the emulated run (default 120)
 #   E2E_FAULTS=0       no outage and no reboot
 #   E2E_OUT=DIR        where logs go (default target/qemu-e2e)
+#   AT_WIFI_SIM_BIN=F  an at-wifi-sim binary built before (by `cargo build -p at-wifi-sim`):
+#                      used as it is instead of building the simulator here (.ci/run uses
+#                      it after it has removed the workspace's build output to save disk)
 #
 # Every server listens on 127.0.0.1 only, on free ephemeral ports; every process this
 # script starts is stopped by its own PID.
@@ -188,9 +191,14 @@ fail() {
 
 log "building the firmware (examples/bluepill, --features qemu)"
 (cd "$FW_DIR" && CARGO_TARGET_DIR="$FW_TARGET" cargo build --release --features qemu --quiet) || fail "firmware build"
-log "building the simulator (at-wifi-sim)"
-cargo build -p at-wifi-sim --quiet || fail "simulator build"
-SIM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/at-wifi-sim"
+if [ -n "${AT_WIFI_SIM_BIN:-}" ]; then
+    SIM_BIN="$AT_WIFI_SIM_BIN"
+    log "simulator: $SIM_BIN (AT_WIFI_SIM_BIN, not rebuilt)"
+else
+    log "building the simulator (at-wifi-sim)"
+    cargo build -p at-wifi-sim --quiet || fail "simulator build"
+    SIM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/at-wifi-sim"
+fi
 [ -x "$SIM_BIN" ] || fail "no simulator binary at $SIM_BIN"
 
 # ---------------------------------------------------------------------------------------
