@@ -208,6 +208,9 @@ pub struct Client<
     /// The name of the last command that timed out (`+MQTTUSERCFG`): its late reply lines
     /// are stale, never events (they may hold credentials).
     late_name: heapless::Vec<u8, 24>,
+    /// A UART error met after some bytes of a chunk were already read: those bytes are
+    /// framed first, and the error is returned by the next look at the UART.
+    deferred: Option<Error>,
 }
 
 fn uart_err<E: embedded_io::Error>(e: E) -> Error {
@@ -239,6 +242,7 @@ where
             config,
             stats: Stats::default(),
             needs_sync: false,
+            deferred: None,
             late_name: heapless::Vec::new(),
         }
     }
@@ -398,7 +402,7 @@ where
     /// Reads what the UART has ready (bounded), queues it, and says whether an event waits.
     fn fill(&mut self) -> Result<bool, Error> {
         let mut budget = self.config.drain_limit;
-        while self.events.len() == 0 && budget > 0 && self.uart.read_ready().map_err(uart_err)? {
+        while self.events.len() == 0 && budget > 0 && self.ready()? {
             let mut ex = Exchange::idle();
             budget = budget.saturating_sub(self.read_chunk(&mut ex)?);
         }
@@ -498,7 +502,7 @@ where
         };
         let mut until = self.clock.now_ms().saturating_add(quiet).min(deadline);
         loop {
-            if self.uart.read_ready().map_err(uart_err)? {
+            if self.ready()? {
                 self.read_chunk(&mut ex)?;
                 let now = self.clock.now_ms();
                 if now >= deadline {
@@ -518,7 +522,7 @@ where
     fn drain(&mut self) -> Result<(), Error> {
         let mut budget = self.config.drain_limit;
         let mut ex = Exchange::idle();
-        while budget > 0 && self.uart.read_ready().map_err(uart_err)? {
+        while budget > 0 && self.ready()? {
             budget = budget.saturating_sub(self.read_chunk(&mut ex)?);
         }
         Ok(())
@@ -549,7 +553,9 @@ where
     /// optional steps kept out of generic paths (the session's ALPN, SNI and `LONG*`
     /// steps: a function pointer is linked only when used). The line is checked against
     /// the dialect's line limit and the transmit buffer before it is written
-    /// ([`Error::CommandTooLong`]); an error from `encode` is returned with nothing written.
+    /// ([`Error::CommandTooLong`]), and refused when it is empty or does not end with the
+    /// dialect's line end ([`Error::Invalid`]); an error from `encode` is returned with
+    /// nothing written.
     pub fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
@@ -561,6 +567,13 @@ where
             // A length past the buffer (a faulty encoder) is refused, never sliced.
             if n > TX {
                 return Err(Error::CommandTooLong { len: n, max: TX });
+            }
+            // An empty line, or one without its line end, would only time out.
+            if n <= c.spec.line_end.len() || !c.tx[..n].ends_with(c.spec.line_end) {
+                return Err(Error::Invalid {
+                    field: "line",
+                    reason: "empty or without its line end",
+                });
             }
             c.check_line(n)
         };
@@ -700,7 +713,7 @@ where
             if ex.outcome.is_some() || ex.data_pending {
                 return Ok(());
             }
-            if self.uart.read_ready().map_err(uart_err)? {
+            if self.ready()? {
                 self.read_chunk(ex)?;
                 if ex.outcome.is_some() || ex.data_pending {
                     return Ok(());
@@ -722,21 +735,41 @@ where
         }
     }
 
+    /// Whether the UART has bytes to read; first returns a UART error that an earlier
+    /// [`Self::read_chunk`] met after reading some bytes.
+    fn ready(&mut self) -> Result<bool, Error> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
+        self.uart.read_ready().map_err(uart_err)
+    }
+
     /// Reads one chunk and routes every frame in it; returns the bytes read.
     ///
     /// After the first read it keeps reading while the UART says more bytes are waiting and
     /// the chunk has room, so a UART that hands over one byte per read is still framed a
     /// chunk at a time (the framer's cost per call is then paid once per chunk, not once
     /// per byte). It never waits for bytes that are not there yet.
+    ///
+    /// A UART error after the first read does not lose what was read: the bytes are framed
+    /// and routed, and the error is kept for the next [`Self::ready`].
     fn read_chunk(&mut self, ex: &mut Exchange) -> Result<usize, Error> {
         let mut chunk = [0u8; CHUNK];
         let mut n = self.uart.read(&mut chunk).map_err(uart_err)?;
-        while n > 0 && n < CHUNK && self.uart.read_ready().map_err(uart_err)? {
-            let more = self.uart.read(&mut chunk[n..]).map_err(uart_err)?;
-            if more == 0 {
-                break;
+        while n > 0 && n < CHUNK {
+            let more = match self.uart.read_ready() {
+                Ok(true) => self.uart.read(&mut chunk[n..]),
+                Ok(false) => break,
+                Err(e) => Err(e),
+            };
+            match more {
+                Ok(0) => break,
+                Ok(more) => n += more,
+                Err(e) => {
+                    self.deferred = Some(uart_err(e));
+                    break;
+                }
             }
-            n += more;
         }
         self.stats.bytes_read += n as u64;
         let mut input = &chunk[..n];

@@ -105,6 +105,8 @@ pub struct MockUart {
     fail_reads: bool,
     /// Reads fail from this mock time on.
     fail_reads_at: Option<u64>,
+    /// Successful reads left before one read or `read_ready` call fails (once).
+    fail_once_after: Option<usize>,
 }
 
 impl Default for MockUart {
@@ -134,6 +136,7 @@ impl MockUart {
             mismatch: None,
             fail_reads: false,
             fail_reads_at: None,
+            fail_once_after: None,
         }
     }
 
@@ -207,6 +210,25 @@ impl MockUart {
     /// that data was written only after the prompt had been made readable.
     pub fn writes(&self) -> &[(u64, Vec<u8>)] {
         &self.writes
+    }
+
+    /// After `reads` more reads that return bytes, the next `read` or `read_ready` call
+    /// fails with [`MockError`], once; later calls work (a UART that reports one overrun,
+    /// say, in the middle of a reply).
+    pub fn fail_once_after_reads(&mut self, reads: usize) {
+        self.fail_once_after = Some(reads);
+    }
+
+    /// True (and the one-shot failure used up) when this call is the one to fail.
+    fn fail_now(&mut self) -> bool {
+        if self.failing() {
+            return true;
+        }
+        if self.fail_once_after == Some(0) {
+            self.fail_once_after = None;
+            return true;
+        }
+        false
     }
 
     fn failing(&self) -> bool {
@@ -297,7 +319,7 @@ impl embedded_io::ErrorType for MockUart {
 
 impl embedded_io::Read for MockUart {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, MockError> {
-        if self.failing() {
+        if self.fail_now() {
             return Err(MockError);
         }
         self.release_scheduled();
@@ -311,13 +333,18 @@ impl embedded_io::Read for MockUart {
         for b in buf.iter_mut().take(n) {
             *b = self.rx.pop_front().unwrap_or(0);
         }
+        if n > 0 {
+            if let Some(left) = self.fail_once_after.as_mut() {
+                *left = left.saturating_sub(1);
+            }
+        }
         Ok(n)
     }
 }
 
 impl embedded_io::ReadReady for MockUart {
     fn read_ready(&mut self) -> Result<bool, MockError> {
-        if self.failing() {
+        if self.fail_now() {
             return Err(MockError);
         }
         self.release_scheduled();
