@@ -313,6 +313,14 @@ fn config_query_long_and_short_forms() {
         &b"+MQTT:9,h,1,1,c,u,p\r\nOK\r\n"[..],
         b"+MQTT:0,h,1,1,c,u\r\nOK\r\n",
         b"+MQTT:0,h,x,1,c,u,p\r\nOK\r\n",
+        b"+MQTT:0,h,1,x,c,u,p\r\nOK\r\n",
+        // A comma in the user name or the password shifts the will's fields: refused,
+        // never read as a will topic that is a piece of the password.
+        b"+MQTT:3,h,1883,1,c,us,er,S3cret,wt,0,0,msg\r\nOK\r\n",
+        b"+MQTT:0,h,1883,1,c,u,pa,ss,wt,0,0,msg\r\nOK\r\n",
+        // Will QoS or retain out of range.
+        b"+MQTT:0,h,1883,1,c,u,p,wt,3,0,msg\r\nOK\r\n",
+        b"+MQTT:0,h,1883,1,c,u,p,wt,0,2,msg\r\nOK\r\n",
         b"OK\r\n",
     ] {
         let mut uart = MockUart::new();
@@ -608,6 +616,18 @@ fn certificates() {
     );
     assert_eq!((info.kind, info.len), (CertKind::Ca, 5));
     assert_eq!(info.content(&reply), b"ca-pe");
+    // A certificate stored with LF-only line breaks comes back whole, with CR LF breaks
+    // (the module's length counts LF only): its END line is not cut.
+    let (info, reply) = exchange(
+        &GetCert::new(AI, CertKind::Ca).unwrap(),
+        b"AT+MQTTCRET=1\r\n",
+        b"+MQTTCRET:1,46,-----BEGIN CERTIFICATE-----\nMIIB\n-----END-----\r\nOK\r\n",
+    );
+    assert_eq!(info.len, 46);
+    assert_eq!(
+        info.content(&reply),
+        b"-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END-----"
+    );
     let (info, reply) = exchange(
         &GetCert::new(AI, CertKind::ClientCert).unwrap(),
         b"AT+MQTTCRET=2\r\n",

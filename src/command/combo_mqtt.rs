@@ -571,7 +571,12 @@ pub const CONFIG_FIELD_KEEP: usize = 128;
 /// The password is never kept: [`MqttConfig::has_password`] says whether one is set.
 /// The module prints every value bare, so a `,` inside one cannot be told from a
 /// separator: the will's payload (the last field) may hold commas; a comma in any other
-/// value shifts the fields after it (and parsing fails when the count is off).
+/// value shifts the fields after it. Such a reply is refused ([`Error::Parse`]) when the
+/// field count is off, when the port or scheme is not a number, or, in the 11-field
+/// form, when the will's QoS is not 0–2 or its retain flag not 0 or 1. A client id, user
+/// name or password with commas can still shift fields undetected when the shifted
+/// values happen to pass those checks: keep commas out of them if you query the
+/// configuration.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct MqttConfig {
     /// `<MQTT_status>`.
@@ -643,16 +648,27 @@ impl MqttConfig {
             } else {
                 number(f[2]).ok_or(Error::Parse)?
             },
-            scheme: number::<u8>(f[3]).and_then(Scheme::from_code),
+            scheme: if trim(f[3]).is_empty() {
+                None
+            } else {
+                Scheme::from_code(number::<u8>(f[3]).ok_or(Error::Parse)?)
+            },
             client_id: keep(f[4], &mut cut),
             username: keep(f[5], &mut cut),
             has_password: !unquote(trim(f[6])).is_empty(),
             ..MqttConfig::default()
         };
         if f.len() == 11 {
+            // A comma in the client id, user name or password shifts every later field:
+            // the will's QoS and retain flag must then be numbers in range, or the reply
+            // is refused rather than a piece of the password kept as the will topic.
+            out.will_qos = QoS::parse(f[8]).ok_or(Error::Parse)?;
+            out.will_retain = match number::<u8>(f[9]) {
+                Some(0) => false,
+                Some(1) => true,
+                _ => return Err(Error::Parse),
+            };
             out.will_topic = keep(f[7], &mut cut);
-            out.will_qos = QoS::parse(f[8]).unwrap_or_default();
-            out.will_retain = number::<u8>(f[9]) == Some(1);
             out.will_payload_len = unquote(trim(f[10])).len();
         }
         out.cut = cut;
@@ -1329,8 +1345,11 @@ impl SetCert {
 /// The reply of [`GetCert`]: `+MQTTCRET:<type>,<length>,<content>`; the content is read
 /// from [`Client::last_reply`](crate::Client::last_reply) with [`MqttCertInfo::content`].
 ///
-/// A certificate holds line breaks, which the client joins with CR LF, and it must fit
-/// the client's `RESP` buffer. `len` is the module's own figure.
+/// A certificate holds line breaks. The module's reply is read line by line, and the
+/// client joins the lines with CR LF and leaves blank lines out, so the content is the
+/// certificate with CR LF line breaks: its length differs from the module's `len` when
+/// the stored text had LF-only breaks or blank lines (nothing of it is cut to `len`). It
+/// must fit the client's `RESP` buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MqttCertInfo {
     /// `<type>`.
@@ -1339,7 +1358,7 @@ pub struct MqttCertInfo {
     pub len: usize,
     /// Offset of the content in the reply.
     pub start: usize,
-    /// Content bytes present (at most `len`).
+    /// Content bytes in the reply, as the client joined its lines (see above).
     pub received: usize,
 }
 
@@ -1375,7 +1394,7 @@ impl MqttCertInfo {
             kind,
             len,
             start,
-            received: len.min(reply.len() - start),
+            received: reply.len() - start,
         })
     }
 
