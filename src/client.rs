@@ -209,8 +209,8 @@ pub struct Client<
     /// are stale, never events (they may hold credentials).
     late_name: heapless::Vec<u8, 24>,
     /// A UART error met after some bytes of a chunk were already read: those bytes are
-    /// framed first, and the error is returned by the next look at the UART.
-    deferred: Option<Error>,
+    /// framed first, and the error is returned before anything more is read or written.
+    deferred: Option<embedded_io::ErrorKind>,
 }
 
 fn uart_err<E: embedded_io::Error>(e: E) -> Error {
@@ -402,7 +402,7 @@ where
     /// Reads what the UART has ready (bounded), queues it, and says whether an event waits.
     fn fill(&mut self) -> Result<bool, Error> {
         let mut budget = self.config.drain_limit;
-        while self.events.len() == 0 && budget > 0 && self.ready()? {
+        while self.events.len() == 0 && budget > 0 && self.uart.read_ready().map_err(uart_err)? {
             let mut ex = Exchange::idle();
             budget = budget.saturating_sub(self.read_chunk(&mut ex)?);
         }
@@ -502,7 +502,7 @@ where
         };
         let mut until = self.clock.now_ms().saturating_add(quiet).min(deadline);
         loop {
-            if self.ready()? {
+            if self.uart.read_ready().map_err(uart_err)? {
                 self.read_chunk(&mut ex)?;
                 let now = self.clock.now_ms();
                 if now >= deadline {
@@ -520,9 +520,10 @@ where
 
     /// Reads and queues everything the UART has ready, up to the drain limit.
     fn drain(&mut self) -> Result<(), Error> {
+        self.deferred_error()?;
         let mut budget = self.config.drain_limit;
         let mut ex = Exchange::idle();
-        while budget > 0 && self.ready()? {
+        while budget > 0 && self.uart.read_ready().map_err(uart_err)? {
             budget = budget.saturating_sub(self.read_chunk(&mut ex)?);
         }
         Ok(())
@@ -553,9 +554,9 @@ where
     /// optional steps kept out of generic paths (the session's ALPN, SNI and `LONG*`
     /// steps: a function pointer is linked only when used). The line is checked against
     /// the dialect's line limit and the transmit buffer before it is written
-    /// ([`Error::CommandTooLong`]), and refused when it is empty or does not end with the
-    /// dialect's line end ([`Error::Invalid`]); an error from `encode` is returned with
-    /// nothing written.
+    /// ([`Error::CommandTooLong`]); an error from `encode` is returned with nothing written.
+    /// The line must end with the dialect's line end (CR LF): one without it, or an empty
+    /// one, is written as it is and ends in [`Error::Timeout`].
     pub fn send_encoded(
         &mut self,
         encode: &dyn Fn(&mut [u8]) -> Result<usize, Error>,
@@ -567,13 +568,6 @@ where
             // A length past the buffer (a faulty encoder) is refused, never sliced.
             if n > TX {
                 return Err(Error::CommandTooLong { len: n, max: TX });
-            }
-            // An empty line, or one without its line end, would only time out.
-            if n <= c.spec.line_end.len() || !c.tx[..n].ends_with(c.spec.line_end) {
-                return Err(Error::Invalid {
-                    field: "line",
-                    reason: "empty or without its line end",
-                });
             }
             c.check_line(n)
         };
@@ -713,7 +707,7 @@ where
             if ex.outcome.is_some() || ex.data_pending {
                 return Ok(());
             }
-            if self.ready()? {
+            if self.uart.read_ready().map_err(uart_err)? {
                 self.read_chunk(ex)?;
                 if ex.outcome.is_some() || ex.data_pending {
                     return Ok(());
@@ -735,13 +729,12 @@ where
         }
     }
 
-    /// Whether the UART has bytes to read; first returns a UART error that an earlier
-    /// [`Self::read_chunk`] met after reading some bytes.
-    fn ready(&mut self) -> Result<bool, Error> {
-        if let Some(e) = self.deferred.take() {
-            return Err(e);
+    /// The UART error [`Self::read_chunk`] kept (once), if any.
+    fn deferred_error(&mut self) -> Result<(), Error> {
+        match self.deferred.take() {
+            Some(kind) => Err(Error::Uart(kind)),
+            None => Ok(()),
         }
-        self.uart.read_ready().map_err(uart_err)
     }
 
     /// Reads one chunk and routes every frame in it; returns the bytes read.
@@ -752,8 +745,11 @@ where
     /// per byte). It never waits for bytes that are not there yet.
     ///
     /// A UART error after the first read does not lose what was read: the bytes are framed
-    /// and routed, and the error is kept for the next [`Self::ready`].
+    /// and routed, and the error is kept. It is returned, once, before anything more is
+    /// read or written: by the next chunk read (when more bytes arrive) or by the next
+    /// command before it writes its line.
     fn read_chunk(&mut self, ex: &mut Exchange) -> Result<usize, Error> {
+        self.deferred_error()?;
         let mut chunk = [0u8; CHUNK];
         let mut n = self.uart.read(&mut chunk).map_err(uart_err)?;
         while n > 0 && n < CHUNK {
@@ -766,7 +762,7 @@ where
                 Ok(0) => break,
                 Ok(more) => n += more,
                 Err(e) => {
-                    self.deferred = Some(uart_err(e));
+                    self.deferred = Some(embedded_io::Error::kind(&e));
                     break;
                 }
             }
