@@ -55,8 +55,9 @@ configs() {
             done
         done
     done
-    # Client level: the framer behind `Client::read_chunk`'s batched reads, and its floor.
-    for imp in client client-copy; do
+    # Client level: the framer behind `Client::read_chunk`'s batched reads, its floor, and
+    # the real driver (`Client::poll`) over the same reads.
+    for imp in client client-copy driver; do
         for kind in full compat; do
             for read in 1 16 64 1024; do echo "$imp $kind $read 64K $TOTAL"; done
         done

@@ -52,7 +52,7 @@ fn compat(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(stream.bytes.len() as u64));
     // atat at 1-byte reads takes a good fraction of a second per iteration.
     g.sampling_mode(SamplingMode::Flat);
-    for imp in [Imp::Framer, Imp::Client, Imp::Atat] {
+    for imp in [Imp::Framer, Imp::Client, Imp::Driver, Imp::Atat] {
         for read in READ_SIZES {
             let out = run(imp, &stream.bytes, &segs, read);
             verify(imp, &stream, &out).expect("the stream is framed exactly");

@@ -780,6 +780,118 @@ pub fn run_client_copy(data: &[u8], read: usize, sink: &mut u64) {
     }
 }
 
+/// An embedded-io 0.7 UART over a byte slice that hands over at most `read` bytes per
+/// read, for the real [`at_wifi::Client`] ([`Imp::Driver`]); writes are dropped.
+pub struct SliceUart<'a>(pub Uart<'a>);
+
+impl embedded_io::ErrorType for SliceUart<'_> {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for SliceUart<'_> {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        Ok(self.0.read(buf))
+    }
+}
+
+impl embedded_io::ReadReady for SliceUart<'_> {
+    #[inline]
+    fn read_ready(&mut self) -> Result<bool, Self::Error> {
+        Ok(self.0.read_ready())
+    }
+}
+
+impl embedded_io::Write for SliceUart<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// What the real driver handed out ([`Imp::Driver`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverTally {
+    /// Events returned by `poll`.
+    pub events: u64,
+    /// `Event::Reset`.
+    pub resets: u64,
+    /// MQTT messages, socket data and other data frames.
+    pub data: u64,
+    /// Their payload bytes.
+    pub data_bytes: u64,
+    /// Of them, truncated.
+    pub truncated: u64,
+    /// `Stats::bytes_read`.
+    pub bytes_read: u64,
+    /// `Stats::events_dropped` plus what `Event::Overflow` reported.
+    pub dropped: u64,
+}
+
+impl DriverTally {
+    fn add(&mut self, o: &DriverTally) {
+        self.events += o.events;
+        self.resets += o.resets;
+        self.data += o.data;
+        self.data_bytes += o.data_bytes;
+        self.truncated += o.truncated;
+        self.bytes_read += o.bytes_read;
+        self.dropped += o.dropped;
+    }
+}
+
+/// Counts one event the driver handed out.
+fn count_event(t: &mut DriverTally, ev: at_wifi::Event<'_>) {
+    use at_wifi::{Event, Urc};
+    t.events += 1;
+    let (len, truncated) = match ev {
+        Event::Reset => {
+            t.resets += 1;
+            return;
+        }
+        Event::Urc(Urc::MqttMessage(m)) => (m.data.len(), m.truncated),
+        Event::Urc(Urc::SocketData(d)) => (d.data.len(), d.truncated),
+        Event::Urc(Urc::Data(d)) => (d.data.len(), d.truncated),
+        _ => return,
+    };
+    t.data += 1;
+    t.data_bytes += len as u64;
+    t.truncated += u64::from(truncated);
+}
+
+/// One stream through a fresh [`at_wifi::Client`] (default buffers: `RX` 1100, the
+/// framer's size here), polled until the stream is used up and no event is left.
+pub fn run_driver(data: &[u8], read: usize, tally: &mut DriverTally) {
+    let uart = SliceUart(Uart::new(data, read));
+    let mut client: at_wifi::Client<_, _> = at_wifi::Client::new(uart, || 0u64, Dialect::EspAt);
+    let mut t = DriverTally::default();
+    loop {
+        match client.poll() {
+            Ok(Some(ev)) => {
+                count_event(&mut t, ev);
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => panic!("driver: {e:?}"),
+        }
+        if !client.uart_mut().0.read_ready() {
+            break;
+        }
+    }
+    // The stream may end inside a payload: handed over cut, as `finish` does in the other
+    // paths.
+    client.discard_partial();
+    while let Ok(Some(ev)) = client.poll() {
+        count_event(&mut t, ev);
+    }
+    let stats = client.stats();
+    t.bytes_read = stats.bytes_read;
+    t.dropped = u64::from(stats.events_dropped);
+    tally.add(&t);
+}
+
 /// The largest read size.
 pub const MAX_READ: usize = 1024;
 
@@ -946,6 +1058,10 @@ pub enum Imp {
     Client,
     /// The UART reads of `Client` alone.
     ClientCopy,
+    /// The real driver: [`at_wifi::Client::poll`] over an embedded-io UART that hands
+    /// over `read` bytes per read, until the stream is used up (framing, routing, URC
+    /// parsing, the event queue and the events handed out, all of it).
+    Driver,
 }
 
 impl Imp {
@@ -956,6 +1072,7 @@ impl Imp {
             Imp::Copy => "copy",
             Imp::Client => "client",
             Imp::ClientCopy => "client-copy",
+            Imp::Driver => "driver",
         }
     }
 
@@ -966,6 +1083,7 @@ impl Imp {
             "copy" => Some(Imp::Copy),
             "client" => Some(Imp::Client),
             "client-copy" => Some(Imp::ClientCopy),
+            "driver" => Some(Imp::Driver),
             _ => None,
         }
     }
@@ -977,6 +1095,7 @@ pub struct Outcome {
     pub framer: FramerTally,
     pub atat: AtatTally,
     pub copy: u64,
+    pub driver: DriverTally,
 }
 
 /// Runs every segment of `data` through `imp`, each as its own stream.
@@ -1002,6 +1121,7 @@ pub fn run(imp: Imp, data: &[u8], segs: &[Range<usize>], read: usize) -> Outcome
                 out.framer.add(&t);
             }
             Imp::ClientCopy => run_client_copy(s, read, &mut out.copy),
+            Imp::Driver => run_driver(s, read, &mut out.driver),
         }
     }
     out
@@ -1017,6 +1137,30 @@ pub fn verify(imp: Imp, stream: &Stream, out: &Outcome) -> Result<(), String> {
             out.framer,
             stream.expect_framer
         )),
+        Imp::Driver => {
+            let d = &out.driver;
+            let e = &stream.expect_framer;
+            let len = stream.bytes.len() as u64;
+            if d.bytes_read != len
+                || d.dropped != 0
+                || d.resets != e.ready
+                || d.data != e.data
+                || d.data_bytes != e.data_bytes
+                || d.truncated != e.truncated
+            {
+                Err(format!(
+                    "driver on {}: got {d:?}; expected {len} bytes read, nothing dropped, \
+                     {} resets, {} data events of {} bytes ({} truncated)",
+                    stream.kind.name(),
+                    e.ready,
+                    e.data,
+                    e.data_bytes,
+                    e.truncated
+                ))
+            } else {
+                Ok(())
+            }
+        }
         Imp::Atat if !stream.kind.compat() => {
             Err("atat runs on the compat stream only".to_string())
         }
