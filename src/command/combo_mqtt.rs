@@ -944,6 +944,11 @@ impl<'a> SubRow<'a> {
 /// The reply of `AT+MQTTSUB?`: how many rows; the rows themselves are read from
 /// [`Client::last_reply`](crate::Client::last_reply) with [`Subscriptions::rows`] (no
 /// copy). No row at all (no subscription) is a valid reply.
+///
+/// Limit: a row whose topic is exactly `CONNECT` or `CLOSED` (`3,CLOSED`) has the shape
+/// of ESP-AT's socket notices (`<link>,CLOSED`), which the client recognises in every
+/// dialect: such a row comes out as [`Urc::SocketClosed`](crate::Urc::SocketClosed) /
+/// [`Urc::SocketConnected`](crate::Urc::SocketConnected) events, not in the rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Subscriptions {
     /// The number of `<status>,<topic>` lines.
