@@ -374,6 +374,12 @@ where
     /// module. `Ok(None)` when there is nothing.
     ///
     /// The event borrows the client until the next call.
+    ///
+    /// Errors: [`Error::Uart`] when the UART reports an error (an overrun, say). The bytes
+    /// read before it are not lost: they are framed first, and the error comes before any
+    /// byte read after it is framed (and before the next command writes anything), so
+    /// [`Client::discard_partial`] in answer to it ends the line or payload the lost bytes
+    /// belonged to.
     pub fn poll(&mut self) -> Result<Option<Event<'_>>, Error> {
         self.fill()?;
         Ok(self.pop())
