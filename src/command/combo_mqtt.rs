@@ -947,8 +947,8 @@ impl<'a> SubRow<'a> {
 ///
 /// Limit: a row whose topic is exactly `CONNECT` or `CLOSED` (`3,CLOSED`) has the shape
 /// of ESP-AT's socket notices (`<link>,CLOSED`), which the client recognises in every
-/// dialect: such a row comes out as [`Urc::SocketClosed`](crate::Urc::SocketClosed) /
-/// [`Urc::SocketConnected`](crate::Urc::SocketConnected) events, not in the rows.
+/// dialect: such a row comes out as [`Urc::SocketClosed`] /
+/// [`Urc::SocketConnected`] events, not in the rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Subscriptions {
     /// The number of `<status>,<topic>` lines.
