@@ -6,12 +6,15 @@
 # sizes (llvm-nm), and the Blue Pill application's peak stack under QEMU (the `qemu`
 # build paints its stack, runs the whole end-to-end flow of scripts/qemu-e2e.sh and
 # reports the deepest word used). Writes the `## Firmware size and memory` section to
-# target/FIRMWARE.md (or the file given with --out) and prints it; BENCHMARKS.md quotes it.
+# target/FIRMWARE.md (or the file given with --out) and prints it; with --benchmarks it
+# also puts that section in place of BENCHMARKS.md's own (from its `## Firmware size and
+# memory` heading to the next `## ` heading).
 #
-# Usage: scripts/size-report.sh [--install] [--out FILE] [--no-stack]
-#   --install   install what is missing (rustup: targets, llvm-tools; and what
-#               scripts/qemu-e2e.sh --install installs)
-#   --no-stack  skip the QEMU run (peak stack reported as not measured)
+# Usage: scripts/size-report.sh [--install] [--out FILE] [--no-stack] [--benchmarks]
+#   --install     install what is missing (rustup: targets, llvm-tools; and what
+#                 scripts/qemu-e2e.sh --install installs)
+#   --no-stack    skip the QEMU run (peak stack reported as not measured)
+#   --benchmarks  write the section into BENCHMARKS.md too
 # With CI=true a missing component is a failure, and so is a Blue Pill build over the
 # issue #6 budget (flash under 32 KiB, static RAM + peak stack under 6 KiB).
 set -euo pipefail
@@ -21,10 +24,12 @@ ROOT=$PWD
 OUT_FILE="$ROOT/target/FIRMWARE.md"
 INSTALL=0
 STACK=1
+BENCHMARKS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --install) INSTALL=1 ;;
         --no-stack) STACK=0 ;;
+        --benchmarks) BENCHMARKS=1 ;;
         --out)
             OUT_FILE="$2"
             shift
@@ -192,7 +197,7 @@ size_const() { sed -n "s/^pub const $1: usize = \([0-9_]*\);.*/\1/p" "$APP_SRC" 
 BP_LIMIT=$((64 * 1024))
 BP_RAM_LIMIT=$((20 * 1024))
 {
-    echo "## Firmware size and memory"
+    echo "## Firmware size and memory (Blue Pill and nRF52840 examples)"
     echo
     echo "Two example firmwares run the same application (\`examples/firmware-app\`: Wi-Fi join,"
     echo "MQTT session, a counter published every 5 s, LED commands, recovery) over the driver"
@@ -211,10 +216,11 @@ BP_RAM_LIMIT=$((20 * 1024))
     fi
     echo
     verdict() { if [ "$1" -lt "$2" ]; then echo "PASS"; else echo "FAIL"; fi; }
-    echo "**Issue #6 budget** (Blue Pill release): flash under 32 KiB: $BP_FLASH B of 32768,"
-    echo "$(verdict "$BP_FLASH" 32768)."
+    echo "**Issue #6 budget** (Blue Pill release): flash under 32 KiB: $BP_FLASH B of 32768"
+    echo "($((32768 - BP_FLASH)) B to spare), $(verdict "$BP_FLASH" 32768)."
     if [ -n "$STACK_LINE" ]; then
-        echo "Static RAM + peak stack under 6 KiB: $Q_TOTAL B of 6144, $(verdict "$Q_TOTAL" 6144)."
+        echo "Static RAM + peak stack under 6 KiB: $Q_TOTAL B of 6144 ($((6144 - Q_TOTAL)) B to spare),"
+        echo "$(verdict "$Q_TOTAL" 6144)."
     fi
     echo
     echo "Flash is \`.vector_table\` + \`.text\` + \`.rodata\` + \`.data\` (its initial values are"
@@ -278,15 +284,32 @@ BP_RAM_LIMIT=$((20 * 1024))
     echo "an upper bound of what the driver costs. The production builds print nothing"
     echo "and format nothing (no \`core::fmt\` on their paths: errors are passed as values)."
     echo
-    echo "Reproduce (installs the targets, llvm-tools, QEMU and mosquitto when missing):"
+    echo "Reproduce (installs the targets, llvm-tools, QEMU and mosquitto when missing;"
+    echo "\`--benchmarks\` writes this section into BENCHMARKS.md):"
     echo
     echo '```sh'
-    echo "scripts/size-report.sh --install"
+    echo "scripts/size-report.sh --install --benchmarks"
     echo '```'
 } >"$OUT_FILE.tmp"
 mv "$OUT_FILE.tmp" "$OUT_FILE"
 cat "$OUT_FILE"
 log "wrote $OUT_FILE"
+
+if [ "$BENCHMARKS" -eq 1 ]; then
+    # The section from its heading to the next `## ` heading is replaced; the rest of the
+    # file is kept as it is. A file without the heading gets the section at its end.
+    BENCH_MD="$ROOT/BENCHMARKS.md"
+    [ -f "$BENCH_MD" ] || die "$BENCH_MD missing"
+    awk -v section="$OUT_FILE" '
+        function put() { while ((getline l < section) > 0) print l; close(section); done = 1 }
+        /^## Firmware size and memory/ { if (!done) { put(); print "" }; skip = 1; next }
+        skip && /^## / { skip = 0 }
+        !skip { print }
+        END { if (!done) { print ""; put() } }
+    ' "$BENCH_MD" >"$BENCH_MD.tmp"
+    mv "$BENCH_MD.tmp" "$BENCH_MD"
+    log "wrote the firmware section of $BENCH_MD"
+fi
 
 # The issue #6 budget guards against regressions: in CI, over budget is a failure.
 if [ "${CI:-}" = "true" ]; then
