@@ -82,8 +82,11 @@ const SYNC_TRIES: u32 = 5;
 const STALE_EVENTS_MAX: u32 = 64;
 /// Failed recoveries or publishes in a row before a full bring-up.
 const MAX_FAILURES: u8 = 3;
-/// Room for `at-wifi/<id>/counter`: ids up to 48 bytes.
+/// Room for `at-wifi/<id>/counter`: ids up to [`MAX_CLIENT_ID`] bytes.
 const TOPIC_CAP: usize = 64;
+/// The longest client id (`AT_WIFI_CLIENT_ID`, 48 bytes): `at-wifi/<id>/counter` must fit
+/// the topic buffer whole, or the two topics would be cut and could become one.
+pub const MAX_CLIENT_ID: usize = TOPIC_CAP - "at-wifi/".len() - "/counter".len();
 
 /// What the firmware connects to, fixed at build time.
 #[derive(Clone, Copy)]
@@ -116,14 +119,17 @@ impl Settings {
     /// | `AT_WIFI_CLIENT_ID` | `default_id` |
     /// | `AT_WIFI_PUBLISH_MS` | `5000` |
     ///
-    /// Cargo rebuilds the firmware when one of them changes.
+    /// Cargo rebuilds the firmware when one of them changes. Evaluated as a `const`, a
+    /// value that cannot work stops the build with a message naming it: a port that is not
+    /// a number from 1 to 65535, a period that is not a decimal `u32`, a client id longer
+    /// than [`MAX_CLIENT_ID`] bytes.
     pub const fn from_env(default_id: &'static str) -> Self {
         Settings {
             ssid: or(option_env!("AT_WIFI_SSID"), "at-wifi-demo"),
             password: or(option_env!("AT_WIFI_PASSWORD"), "at-wifi-demo-pass"),
             broker_host: or(option_env!("AT_WIFI_BROKER_HOST"), "broker.local"),
-            broker_port: parse_u32(option_env!("AT_WIFI_BROKER_PORT"), 1883) as u16,
-            client_id: or(option_env!("AT_WIFI_CLIENT_ID"), default_id),
+            broker_port: parse_port(option_env!("AT_WIFI_BROKER_PORT"), 1883),
+            client_id: check_client_id(or(option_env!("AT_WIFI_CLIENT_ID"), default_id)),
             publish_every_ms: parse_u32(option_env!("AT_WIFI_PUBLISH_MS"), 5000),
             dialect: Dialect::EspAt,
         }
@@ -149,10 +155,35 @@ const fn parse_u32(value: Option<&'static str>, default: u32) -> u32 {
     let mut i = 0;
     while i < s.len() {
         assert!(s[i].is_ascii_digit(), "not a decimal number");
-        n = n * 10 + (s[i] - b'0') as u32;
+        n = match n.checked_mul(10) {
+            Some(n) => match n.checked_add((s[i] - b'0') as u32) {
+                Some(n) => n,
+                None => panic!("number in the build environment is over u32::MAX"),
+            },
+            None => panic!("number in the build environment is over u32::MAX"),
+        };
         i += 1;
     }
     n
+}
+
+/// A TCP port from the build environment (1 to 65535); `default` when unset.
+const fn parse_port(value: Option<&'static str>, default: u16) -> u16 {
+    let n = parse_u32(value, default as u32);
+    assert!(
+        n >= 1 && n <= 65535,
+        "AT_WIFI_BROKER_PORT: not a port from 1 to 65535"
+    );
+    n as u16
+}
+
+/// The client id, refused when the topics built from it would not fit.
+const fn check_client_id(id: &'static str) -> &'static str {
+    assert!(
+        id.len() <= MAX_CLIENT_ID,
+        "AT_WIFI_CLIENT_ID: longer than 48 bytes"
+    );
+    id
 }
 
 /// A command received on `at-wifi/<id>/cmd`.
@@ -891,6 +922,18 @@ mod tests {
         assert_eq!(decimal(4_294_967_295, &mut buf), b"4294967295");
         assert_eq!(parse_u32(Some("8883"), 1), 8883);
         assert_eq!(parse_u32(None, 1883), 1883);
+        assert_eq!(parse_u32(Some("4294967295"), 1), u32::MAX);
+        assert_eq!(parse_port(Some("65535"), 1), 65535);
+        assert_eq!(parse_port(None, 1883), 1883);
+        assert_eq!(MAX_CLIENT_ID, 48);
+        let id48: &'static str = "a".repeat(48).leak();
+        assert_eq!(check_client_id(id48), id48);
+        // The longest id still gives two whole, distinct topics.
+        assert_eq!(
+            topic(id48, "/counter").as_str(),
+            format!("at-wifi/{id48}/counter")
+        );
+        assert_eq!(topic(id48, "/cmd").as_str(), format!("at-wifi/{id48}/cmd"));
         assert_eq!(topic("x", "/cmd").as_str(), "at-wifi/x/cmd");
         let long = "a".repeat(100);
         assert_eq!(topic(&long, "/cmd").len(), TOPIC_CAP);
@@ -900,5 +943,37 @@ mod tests {
             topic(&wide, "/cmd").as_str(),
             format!("at-wifi/{}", "a".repeat(TOPIC_CAP - 9))
         );
+    }
+
+    // Build settings that cannot work stop the build: `from_env` is evaluated as a
+    // `const`, where these panics are compile errors with the message given.
+    #[test]
+    #[should_panic(expected = "AT_WIFI_BROKER_PORT: not a port from 1 to 65535")]
+    fn port_over_65535_is_refused() {
+        parse_port(Some("65536"), 1883);
+    }
+
+    #[test]
+    #[should_panic(expected = "AT_WIFI_BROKER_PORT: not a port from 1 to 65535")]
+    fn port_zero_is_refused() {
+        parse_port(Some("0"), 1883);
+    }
+
+    #[test]
+    #[should_panic(expected = "over u32::MAX")]
+    fn number_over_u32_is_refused() {
+        parse_u32(Some("4294967296"), 5000);
+    }
+
+    #[test]
+    #[should_panic(expected = "not a decimal number")]
+    fn number_with_a_sign_is_refused() {
+        parse_u32(Some("-5"), 5000);
+    }
+
+    #[test]
+    #[should_panic(expected = "AT_WIFI_CLIENT_ID: longer than 48 bytes")]
+    fn client_id_over_48_bytes_is_refused() {
+        check_client_id("a-client-id-of-forty-nine-bytes-which-is-one-too!");
     }
 }
