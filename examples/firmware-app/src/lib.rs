@@ -675,8 +675,8 @@ fn done<B: Board>(board: &mut B, step: Step, r: Result<(), Error>) -> Result<(),
     }
 }
 
-/// `at-wifi/<id><suffix>`, cut at the capacity (an id that long is refused by the module
-/// anyway).
+/// `at-wifi/<id><suffix>`, cut at the capacity: with [`Settings::from_env`] ids are at
+/// most [`MAX_CLIENT_ID`] bytes and both topics fit whole; a longer id set by hand is cut.
 fn topic(id: &str, suffix: &str) -> heapless::String<TOPIC_CAP> {
     let mut t = heapless::String::new();
     for part in ["at-wifi/", id, suffix] {
