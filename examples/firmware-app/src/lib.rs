@@ -87,6 +87,8 @@ const TOPIC_CAP: usize = 64;
 /// The longest client id (`AT_WIFI_CLIENT_ID`, 48 bytes): `at-wifi/<id>/counter` must fit
 /// the topic buffer whole, or the two topics would be cut and could become one.
 pub const MAX_CLIENT_ID: usize = TOPIC_CAP - "at-wifi/".len() - "/counter".len();
+// `check_client_id`'s message names the number.
+const _: () = assert!(MAX_CLIENT_ID == 48);
 
 /// What the firmware connects to, fixed at build time.
 #[derive(Clone, Copy)]
@@ -155,13 +157,13 @@ const fn parse_u32(value: Option<&'static str>, default: u32) -> u32 {
     let mut i = 0;
     while i < s.len() {
         assert!(s[i].is_ascii_digit(), "not a decimal number");
-        n = match n.checked_mul(10) {
-            Some(n) => match n.checked_add((s[i] - b'0') as u32) {
-                Some(n) => n,
-                None => panic!("number in the build environment is over u32::MAX"),
-            },
-            None => panic!("number in the build environment is over u32::MAX"),
-        };
+        // In 64 bits, where one more digit cannot overflow.
+        let next = n as u64 * 10 + (s[i] - b'0') as u64;
+        assert!(
+            next <= u32::MAX as u64,
+            "number in the build environment is over u32::MAX"
+        );
+        n = next as u32;
         i += 1;
     }
     n
